@@ -1,0 +1,338 @@
+"""skorch glue: the training net, its batches, callbacks, devices and seeds."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import copy
+import math
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
+from skorch.dataset import ValidSplit
+from torch.utils.data import Dataset, Subset
+
+from ._losses import ReconstructionLoss
+from ._modules import AutoencoderModule
+
+__all__ = [
+    "INFERENCE_BATCH_SIZE",
+    "OPTIMIZERS",
+    "make_net",
+    "resolve_device",
+    "to_tensor",
+    "train",
+]
+
+#: Optimizer name -> (torch optimizer class, fixed keyword arguments). The
+#: keys are the accepted values of the estimators' ``optimizer``. SGD gets
+#: Nesterov momentum 0.9, as ``MLPRegressor(solver="sgd")`` does by default.
+OPTIMIZERS = {
+    "adam": (torch.optim.Adam, {}),
+    "adamw": (torch.optim.AdamW, {}),
+    "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+    "rmsprop": (torch.optim.RMSprop, {}),
+}
+
+#: Rows per forward pass at inference. Larger than a training batch: no
+#: gradients are kept, so throughput rises with batch size until the
+#: activations of one batch stop fitting in cache.
+INFERENCE_BATCH_SIZE = 4096
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a ``torch.device``, or raise.
+
+    Examples
+    --------
+    >>> from skae._training import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', "
+            "'cuda' or 'cuda:<index>'."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this "
+            "machine; use device='auto' to fall back to the CPU."
+        )
+    return resolved
+
+
+@contextmanager
+def _seeded(seed, device):
+    """Seed torch inside the block and restore its global RNG state after.
+
+    Weight initialisation and dropout draw from torch's global generators;
+    forking them keeps ``fit`` reproducible without changing the random
+    state a user's own code sees.
+    """
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.random.default_generator.manual_seed(seed)
+        for index in cuda:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+def to_tensor(X):
+    """A float32 CPU tensor over ``X``, sharing memory where numpy allows."""
+    if X.dtype == np.float32 and X.flags.writeable:
+        return torch.from_numpy(X)
+    # torch refuses to share read-only memory (memmaps), and float64 data
+    # must be cast once anyway: both get one float32 copy.
+    return torch.tensor(X, dtype=torch.float32)
+
+
+class _TensorDataset(Dataset):
+    """The training rows as one tensor; batches are sliced, not collated."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return self.X[i], self.X[i]
+
+
+class _Batches:
+    """Mini-batches of a :class:`_TensorDataset` or a ``Subset`` of one.
+
+    One ``randperm`` per epoch and one ``index_select`` per batch replace
+    ``DataLoader``'s per-sample ``__getitem__`` and collate, which cost as
+    much as the forward pass of a small network.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle, seed, device):
+        if isinstance(dataset, Subset):
+            self.X = dataset.dataset.X
+            self.indices = torch.as_tensor(np.asarray(dataset.indices))
+        else:
+            self.X = dataset.X
+            self.indices = None
+        self.batch_size = batch_size
+        self.device = device
+        self.generator = None
+        if shuffle:
+            self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self):
+        n = len(self.X) if self.indices is None else len(self.indices)
+        return math.ceil(n / self.batch_size)
+
+    def _order(self):
+        if self.generator is None:
+            return self.indices
+        n = len(self.X) if self.indices is None else len(self.indices)
+        perm = torch.randperm(n, generator=self.generator)
+        return perm if self.indices is None else self.indices[perm]
+
+    def __iter__(self):
+        order = self._order()
+        n = len(self.X) if order is None else len(order)
+        for start in range(0, n, self.batch_size):
+            stop = start + self.batch_size
+            if order is None:
+                batch = self.X[start:stop]
+            else:
+                batch = self.X.index_select(0, order[start:stop])
+            batch = move_batch(batch, self.device)
+            yield batch, batch
+
+
+def move_batch(batch, device):
+    """Send a CPU batch to ``device``; asynchronously through pinned memory."""
+    if device.type == "cuda":
+        return batch.pin_memory().to(device, non_blocking=True)
+    return batch
+
+
+class _DivergenceCheck(Callback):
+    """Stop with a clear error when the training loss is not finite."""
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "train_loss"]
+        if not math.isfinite(loss):
+            raise ValueError(
+                f"Training diverged: the training loss became {loss} at epoch "
+                f"{len(net.history)}. Lower learning_rate_init, or scale the data "
+                "(for example with sklearn.preprocessing.StandardScaler)."
+            )
+
+
+class _AutoencoderNet(NeuralNet):
+    """A skorch ``NeuralNet`` that reconstructs its input.
+
+    Differences from the parent, each for speed or for the autoencoder's
+    loss: batches come from :class:`_Batches`; the epoch loss is summed on
+    the device and read once per epoch, not once per batch; ``infer``
+    returns ``(reconstruction, code)`` so losses can use the code.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    seed : int, default=0
+        Seed of the shuffling order; each ``partial_fit`` call offsets it
+        by the number of epochs already run.
+    """
+
+    def __init__(self, *args, seed=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seed = seed
+
+    def get_default_callbacks(self):
+        # skorch's PassthroughScoring callbacks average per-batch losses that
+        # run_single_epoch below no longer records.
+        return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
+
+    def get_dataset(self, X, y=None):
+        return _TensorDataset(X)
+
+    def get_iterator(self, dataset, training=False):
+        return _Batches(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=training,
+            seed=self.seed + len(self.history),
+            device=torch.device(self.device),
+        )
+
+    def infer(self, x, **fit_params):
+        code = self.module_.encode(x)
+        return self.module_.decode(code), code
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        reconstruction, _ = y_pred
+        return self.criterion_(reconstruction, y_true)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        total = torch.zeros((), device=self.device)
+        count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            n_rows = len(batch[0])
+            total += step["loss"].detach() * n_rows
+            count += n_rows
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        self.history.record(prefix + "_loss", (total / count).item())
+
+
+def make_net(params, n_features, device, seed):
+    """Build the (uninitialised) skorch net for an estimator's parameters.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's ``get_params()``.
+    n_features : int
+        Number of input features.
+    device : torch.device
+        Resolved device, see :func:`resolve_device`.
+    seed : int
+        Seed of the shuffling order and of the validation split.
+
+    Returns
+    -------
+    net : skorch.NeuralNet
+    """
+    output_activation = params["output_activation"]
+    if output_activation == "auto":
+        output_activation = "sigmoid" if params["loss"] == "bce" else "identity"
+    optimizer, optimizer_kwargs = OPTIMIZERS[params["optimizer"]]
+    stopping = EarlyStopping(
+        monitor="train_loss",
+        patience=params["n_iter_no_change"],
+        threshold=params["tol"],
+        threshold_mode="abs",
+    )
+    return _AutoencoderNet(
+        module=AutoencoderModule,
+        module__n_features=n_features,
+        module__n_components=params["n_components"],
+        module__hidden_layer_sizes=tuple(params["hidden_layer_sizes"]),
+        module__activation=params["activation"],
+        module__output_activation=output_activation,
+        criterion=ReconstructionLoss,
+        criterion__loss=params["loss"],
+        optimizer=optimizer,
+        lr=params["learning_rate_init"],
+        optimizer__weight_decay=params["alpha"],
+        **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
+        max_epochs=params["max_iter"],
+        batch_size=params["batch_size"],
+        train_split=None,
+        callbacks=[("divergence", _DivergenceCheck()), ("stopping", stopping)],
+        verbose=params["verbose"],
+        device=str(device),
+        seed=seed,
+    )
+
+
+def train(net, X, epochs, validation_fraction=None):
+    """Train ``net`` on the tensor ``X`` for up to ``epochs`` epochs.
+
+    With ``validation_fraction``, a held-out split decides when to stop and
+    the best weights are restored; without, the training loss decides.
+    Training that diverges raises ``ValueError`` and leaves ``net`` with the
+    weights it had before this call. Torch is seeded from ``net.seed`` and
+    the number of epochs already run, and its global RNG state restored.
+
+    Returns
+    -------
+    n_run : int
+        Epochs run by this call.
+    stopped : bool
+        Whether the loss stopped improving before ``epochs`` ran out.
+    """
+    n_done = len(net.history) if net.initialized_ else 0
+    with _seeded(net.seed + n_done, torch.device(net.device)):
+        return _train(net, X, epochs, validation_fraction, n_done)
+
+
+def _train(net, X, epochs, validation_fraction, n_done):
+    if not net.initialized_:
+        net.initialize()
+    stopping = dict(net.callbacks_)["stopping"]
+    stopping.monitor = "train_loss" if validation_fraction is None else "valid_loss"
+    stopping.load_best = validation_fraction is not None
+    net.train_split = (
+        None
+        if validation_fraction is None
+        else ValidSplit(validation_fraction, stratified=False, random_state=net.seed)
+    )
+    before = copy.deepcopy((net.module_.state_dict(), net.optimizer_.state_dict()))
+    try:
+        net.partial_fit(X, epochs=epochs)
+    except ValueError:
+        net.module_.load_state_dict(before[0])
+        net.optimizer_.load_state_dict(before[1])
+        del net.history[n_done:]
+        raise
+    n_run = len(net.history) - n_done
+    stopped = stopping.misses_ == stopping.patience
+    if n_run < epochs and not stopped:
+        # skorch swallows KeyboardInterrupt to end training cleanly.
+        warnings.warn(
+            f"Training was interrupted after {n_run} of {epochs} epochs; the "
+            "model keeps the weights it had reached.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return n_run, stopped

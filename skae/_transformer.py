@@ -1,0 +1,131 @@
+"""Autoencoder dimensionality reduction: AutoencoderTransformer."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._base import _BaseAutoencoder, fill_doc
+
+__all__ = ["AutoencoderTransformer"]
+
+
+@fill_doc
+class AutoencoderTransformer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
+):
+    """Nonlinear dimensionality reduction with an autoencoder.
+
+    An encoder network maps each sample to ``n_components`` numbers (its
+    code) and a mirrored decoder maps the code back to the input space; both
+    are trained together to reconstruct the training data. ``transform``
+    returns the codes and ``inverse_transform`` the reconstructions, as
+    :class:`~sklearn.decomposition.PCA` does, but the mapping is nonlinear.
+
+    Training runs on PyTorch through a skorch ``NeuralNet`` (``net_``), on
+    the GPU when one is available.
+
+    Parameters
+    ----------
+    %(model_parameters)s
+
+    Attributes
+    ----------
+    %(fitted_attributes)s
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.decomposition.KernelPCA : Nonlinear reduction with kernels.
+    AutoencoderOutlierDetector : Outlier detection by reconstruction error.
+
+    Notes
+    -----
+    Computation runs in float32; outputs are cast to the input's float
+    dtype (float32 or float64), so the precision is float32's either way.
+    ``score`` is the mean of ``score_samples``, minus the mean
+    reconstruction error, so ``GridSearchCV`` can tune the network without
+    a ``scoring`` argument.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> ae = AutoencoderTransformer(n_components=4, max_iter=5, random_state=0)
+    >>> codes = ae.fit_transform(X)
+    >>> codes.shape
+    (1797, 4)
+    >>> ae.inverse_transform(codes).shape
+    (1797, 64)
+    >>> ae.get_feature_names_out()[:2]
+    array(['autoencodertransformer0', 'autoencodertransformer1'], dtype=object)
+    """
+
+    def transform(self, X):
+        """Encode X: the code of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The codes, in X's float dtype.
+        """
+        return self._encode(self._validate_fitted_input(X))
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            The reconstructions, in the codes' float dtype.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but the codes of this "
+                f"{type(self).__name__} have {self._n_features_out} "
+                "(n_components)."
+            )
+        return self._decode(Z)
+
+    def score(self, X, y=None):
+        """Minus the mean reconstruction error of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            The mean of :meth:`score_samples`; higher is better.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features."""
+        return self.net_.module__n_components
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
