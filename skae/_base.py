@@ -313,6 +313,7 @@ class _BaseAutoencoder(BaseEstimator):
                 f"Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         self.net_ = net
         self.n_iter_ = len(net.history)

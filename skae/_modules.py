@@ -24,7 +24,7 @@ ACTIVATIONS = {
 def _mlp(sizes, activation, last_activation):
     """Linear layers through ``sizes``, ``activation`` between them."""
     layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(n_in, n_out))
         is_last = i == len(sizes) - 2
         layers.append(ACTIVATIONS[last_activation if is_last else activation]())

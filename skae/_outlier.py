@@ -71,10 +71,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     >>> import numpy as np
     >>> from skae import AutoencoderOutlierDetector
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.normal(size=(200, 5))
-    >>> X[:5] += 6
+    >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))  # a 2-D plane
+    >>> X[:5] = rng.uniform(-3, 3, size=(5, 5))  # 5 points off the plane
     >>> detector = AutoencoderOutlierDetector(
-    ...     contamination=0.025, max_iter=50, random_state=0
+    ...     contamination=0.05, max_iter=50, random_state=0
     ... ).fit(X)
     >>> detector.predict(X[:5])
     array([-1, -1, -1, -1, -1])
