@@ -1,0 +1,67 @@
+"""AutoencoderOutlierDetector: scikit-learn's outlier API and PyOD's attributes."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from skae import AutoencoderOutlierDetector
+
+from .conftest import TINY
+
+
+def test_ranks_planted_outliers_above_inliers(blobs_with_outliers):
+    # Inliers lie near a 2-D plane; the outliers are uniform in the cube.
+    # A 2-D code reconstructs the plane, not the outliers.
+    X, is_outlier = blobs_with_outliers
+    detector = AutoencoderOutlierDetector(
+        n_components=2, hidden_layer_sizes=(16,), random_state=0
+    ).fit(X)
+    assert roc_auc_score(is_outlier, -detector.score_samples(X)) > 0.95
+
+
+def test_outlier_api_chain(blobs_with_outliers):
+    X, _ = blobs_with_outliers
+    detector = AutoencoderOutlierDetector(contamination=0.05, **TINY).fit(X)
+    scores = detector.score_samples(X)
+    assert detector.offset_ == pytest.approx(np.percentile(scores, 5), rel=1e-5)
+    np.testing.assert_allclose(
+        detector.decision_function(X), scores - detector.offset_, rtol=1e-6
+    )
+    labels = detector.predict(X)
+    assert set(np.unique(labels)) == {-1, 1}
+    np.testing.assert_array_equal(labels == -1, detector.decision_function(X) < 0)
+    assert np.mean(labels == -1) == pytest.approx(0.05, abs=0.01)
+    np.testing.assert_array_equal(detector.fit_predict(X), labels)
+
+
+def test_pyod_style_training_attributes(blobs_with_outliers):
+    X, _ = blobs_with_outliers
+    detector = AutoencoderOutlierDetector(contamination=0.1, **TINY).fit(X)
+    # PyOD: higher decision scores are more abnormal, labels are 0/1.
+    np.testing.assert_allclose(detector.decision_scores_, -detector.score_samples(X))
+    assert detector.threshold_ == pytest.approx(-detector.offset_)
+    np.testing.assert_array_equal(detector.labels_, (detector.predict(X) == -1))
+    assert detector.labels_.dtype.kind == "i"
+
+
+def test_contamination_auto_uses_tukeys_fence(blobs_with_outliers):
+    X, is_outlier = blobs_with_outliers
+    detector = AutoencoderOutlierDetector(
+        contamination="auto", hidden_layer_sizes=(16,), random_state=0
+    ).fit(X)
+    errors = detector.decision_scores_
+    q1, q3 = np.percentile(errors, [25, 75])
+    assert detector.threshold_ == pytest.approx(q3 + 1.5 * (q3 - q1))
+    flagged = detector.predict(X) == -1
+    # The fence catches the planted outliers without a share to guess.
+    assert flagged[is_outlier == 1].mean() > 0.8
+    assert flagged.mean() < 0.2
+
+
+def test_partial_fit_updates_the_threshold(blobs_with_outliers):
+    X, _ = blobs_with_outliers
+    detector = AutoencoderOutlierDetector(**TINY).partial_fit(X)
+    first = detector.offset_
+    detector.partial_fit(X)
+    assert detector.offset_ != first
+    assert np.mean(detector.predict(X) == -1) == pytest.approx(0.1, abs=0.01)
