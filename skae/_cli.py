@@ -81,7 +81,7 @@ def _outlier_rows(X, y, random_state):
     return rows
 
 
-def demo(n_components=8, random_state=0, out=sys.stdout):
+def demo(n_components=8, random_state=0, out=None):
     """Fit both estimators on the digits data and print what they achieve.
 
     Parameters
@@ -90,9 +90,10 @@ def demo(n_components=8, random_state=0, out=sys.stdout):
         Code size of the autoencoder and number of PCA components.
     random_state : int, default=0
         Seed of the split, the planted outliers and the models.
-    out : file-like, default=sys.stdout
-        Where the report goes.
+    out : file-like, default=None
+        Where the report goes; ``None`` means ``sys.stdout`` at call time.
     """
+    out = sys.stdout if out is None else out
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     print(
