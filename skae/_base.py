@@ -25,6 +25,7 @@ from ._training import (
     to_tensor,
     train,
 )
+from ._version import __version__
 
 __all__ = ["Interval", "StrOptions", "fill_doc"]
 
@@ -144,6 +145,17 @@ def _draw_seed(random_state):
         # global generator; a fresh Generator takes OS entropy instead.
         return int(np.random.default_rng().integers(2**31 - 1))
     return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+def _check_float32_range(X):
+    """Reject finite float64 values that float32, torch's dtype, makes inf."""
+    limit = np.finfo(np.float32).max
+    if X.dtype == np.float64 and X.size and np.abs(X).max() > limit:
+        raise ValueError(
+            f"X has values of magnitude up to {np.abs(X).max():.3g}, beyond "
+            f"float32's range ({limit:.3g}) in which the network computes. "
+            "Scale the data, for example with sklearn.preprocessing.StandardScaler."
+        )
 
 
 class _BaseAutoencoder(BaseEstimator):
@@ -282,6 +294,7 @@ class _BaseAutoencoder(BaseEstimator):
     def _fit(self, X, incremental):
         continuing = hasattr(self, "net_") and (incremental or self.warm_start)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not continuing)
+        _check_float32_range(X)
         self._check_loss_domain(X)
         sizes = list(self.hidden_layer_sizes)
         if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
@@ -329,7 +342,9 @@ class _BaseAutoencoder(BaseEstimator):
     def _validate_fitted_input(self, X):
         check_is_fitted(self)
         # reset=False: check the feature count and names against fit's.
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        _check_float32_range(X)
+        return X
 
     def _check_loss_domain(self, X):
         if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
@@ -365,3 +380,22 @@ class _BaseAutoencoder(BaseEstimator):
         return self._map_batches(
             X, lambda x: criterion.per_sample(module.decode(module.encode(x)), x)
         )
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_skae_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_skae_version", "unknown (older than 0.1.0)")
+        if saved != __version__:
+            # Fitted state (the net's layout, private attributes) may change
+            # between releases; say which two versions meet.
+            warnings.warn(
+                f"This {type(self).__name__} was saved with skae {saved} and "
+                f"is loaded with skae {__version__}; it may not work or give "
+                f"different results. Refit it, or load it with skae {saved}.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)

@@ -325,13 +325,17 @@ def _train(net, X, epochs, validation_fraction, n_done):
         net.optimizer_.load_state_dict(before[1])
         del net.history[n_done:]
         raise
+    if net.history and "train_loss" not in net.history[-1]:
+        # An interrupt mid-epoch leaves that epoch's row half written.
+        del net.history[-1]
     n_run = len(net.history) - n_done
     stopped = stopping.misses_ == stopping.patience
     if n_run < epochs and not stopped:
         # skorch swallows KeyboardInterrupt to end training cleanly.
         warnings.warn(
             f"Training was interrupted after {n_run} of {epochs} epochs; the "
-            "model keeps the weights it had reached.",
+            "model keeps the weights it had reached (those of the best epoch "
+            "with early stopping).",
             UserWarning,
             stacklevel=3,
         )
