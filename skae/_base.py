@@ -7,6 +7,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -150,9 +151,10 @@ def _draw_seed(random_state):
 def _check_float32_range(X):
     """Reject finite float64 values that float32, torch's dtype, makes inf."""
     limit = np.finfo(np.float32).max
-    if X.dtype == np.float64 and X.size and np.abs(X).max() > limit:
+    largest = abs(X).max() if X.dtype == np.float64 and X.size else 0
+    if largest > limit:
         raise ValueError(
-            f"X has values of magnitude up to {np.abs(X).max():.3g}, beyond "
+            f"X has values of magnitude up to {largest:.3g}, beyond "
             f"float32's range ({limit:.3g}) in which the network computes. "
             "Scale the data, for example with sklearn.preprocessing.StandardScaler."
         )
@@ -293,7 +295,13 @@ class _BaseAutoencoder(BaseEstimator):
 
     def _fit(self, X, incremental):
         continuing = hasattr(self, "net_") and (incremental or self.warm_start)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not continuing)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=[np.float64, np.float32],
+            reset=not continuing,
+        )
         _check_float32_range(X)
         self._check_loss_domain(X)
         sizes = list(self.hidden_layer_sizes)
@@ -319,7 +327,12 @@ class _BaseAutoencoder(BaseEstimator):
         epochs = 1 if incremental else self.max_iter
         validation = self.validation_fraction if self.early_stopping else None
         n_run, stopped = train(
-            net, to_tensor(X), epochs, None if incremental else validation
+            net,
+            # Row batches of sparse data are sliced from CSR and densified
+            # one at a time; the whole matrix never is.
+            X.tocsr() if sp.issparse(X) else to_tensor(X),
+            epochs,
+            None if incremental else validation,
         )
         if not (incremental or stopped) and n_run == epochs:
             warnings.warn(
@@ -342,7 +355,13 @@ class _BaseAutoencoder(BaseEstimator):
     def _validate_fitted_input(self, X):
         check_is_fitted(self)
         # reset=False: check the feature count and names against fit's.
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
         _check_float32_range(X)
         return X
 
@@ -359,10 +378,15 @@ class _BaseAutoencoder(BaseEstimator):
         net = self.net_
         net.module_.eval()
         device = torch.device(net.device)
+        if sp.issparse(X):
+            X = X.tocsr()  # row slices of CSC would scan every column
+        # Wide data gets fewer rows per batch, so that one batch of input
+        # stays within about 4 MiB of float32 whatever the feature count.
+        rows = max(1, min(INFERENCE_BATCH_SIZE, 2**20 // max(X.shape[1], 1)))
         out = None
         with torch.inference_mode():
-            for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
-                stop = start + INFERENCE_BATCH_SIZE
+            for start in range(0, X.shape[0], rows):
+                stop = start + rows
                 result = fn(move_batch(to_tensor(X[start:stop]), device))
                 if out is None:
                     out = np.empty((X.shape[0], *result.shape[1:]), dtype=X.dtype)
@@ -399,3 +423,8 @@ class _BaseAutoencoder(BaseEstimator):
                 stacklevel=2,
             )
         super().__setstate__(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

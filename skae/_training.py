@@ -9,6 +9,7 @@ import warnings
 from contextlib import contextmanager
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
@@ -87,7 +88,12 @@ def _seeded(seed, device):
 
 
 def to_tensor(X):
-    """A float32 CPU tensor over ``X``, sharing memory where numpy allows."""
+    """A float32 CPU tensor over ``X``, sharing memory where numpy allows.
+
+    A scipy sparse ``X`` is densified: pass it one batch at a time.
+    """
+    if sp.issparse(X):
+        return torch.from_numpy(X.toarray().astype(np.float32, copy=False))
     if X.dtype == np.float32 and X.flags.writeable:
         return torch.from_numpy(X)
     # torch refuses to share read-only memory (memmaps), and float64 data
@@ -96,13 +102,14 @@ def to_tensor(X):
 
 
 class _TensorDataset(Dataset):
-    """The training rows as one tensor; batches are sliced, not collated."""
+    """The training rows as one tensor, or one CSR matrix for sparse input;
+    batches are sliced, not collated."""
 
     def __init__(self, X):
         self.X = X
 
     def __len__(self):
-        return len(self.X)
+        return self.X.shape[0]
 
     def __getitem__(self, i):
         return self.X[i], self.X[i]
@@ -130,22 +137,27 @@ class _Batches:
             self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self):
-        n = len(self.X) if self.indices is None else len(self.indices)
+        n = self.X.shape[0] if self.indices is None else len(self.indices)
         return math.ceil(n / self.batch_size)
 
     def _order(self):
         if self.generator is None:
             return self.indices
-        n = len(self.X) if self.indices is None else len(self.indices)
+        n = self.X.shape[0] if self.indices is None else len(self.indices)
         perm = torch.randperm(n, generator=self.generator)
         return perm if self.indices is None else self.indices[perm]
 
     def __iter__(self):
         order = self._order()
-        n = len(self.X) if order is None else len(order)
+        n = self.X.shape[0] if order is None else len(order)
         for start in range(0, n, self.batch_size):
             stop = start + self.batch_size
-            if order is None:
+            if sp.issparse(self.X):
+                rows = (
+                    slice(start, stop) if order is None else order[start:stop].numpy()
+                )
+                batch = to_tensor(self.X[rows])
+            elif order is None:
                 batch = self.X[start:stop]
             else:
                 batch = self.X.index_select(0, order[start:stop])
