@@ -84,8 +84,9 @@ _DOC_FRAGMENTS = {
         lie between 1e-3 and 1e-1; it is most useful with a wide code. Pair
         it with a small ``alpha`` (say 1e-3): without weight decay the
         decoder can grow its weights, and the penalty then mostly shrinks
-        the scale of the codes instead of zeroing entries. Not combinable with ``variational=True``, whose KL term already
-        regularises the codes.
+        the scale of the codes instead of zeroing entries. Not combinable
+        with ``variational=True``, whose KL term already regularises the
+        codes.
 
     noise : {"gaussian", "masking"} or None, default=None
         Corrupt the training inputs but not the targets, which makes a
