@@ -1,4 +1,4 @@
-"""Reconstruction losses: the training criterion and the per-sample errors."""
+"""Training objectives: reconstruction losses, code penalties, per-sample errors."""
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
@@ -6,7 +6,7 @@
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["LOSSES", "ReconstructionLoss"]
+__all__ = ["LOSSES", "ReconstructionLoss", "kl_divergence"]
 
 #: Loss name -> elementwise torch loss function (``reduction`` keyword
 #: accepted). The keys are the accepted values of the estimators' ``loss``.
@@ -18,18 +18,49 @@ LOSSES = {
 }
 
 
-class ReconstructionLoss(nn.Module):
-    """Mean elementwise reconstruction loss, and the same loss per sample.
+def kl_divergence(mean, log_var):
+    """KL divergence of ``N(mean, exp(log_var))`` from ``N(0, I)``, per row.
 
-    Training minimises :meth:`forward`, the mean over every entry of the
-    batch; scoring reports :meth:`per_sample`, the mean over each row's
-    features. The mean of ``per_sample`` over a batch therefore equals
-    ``forward``, so training loss and ``score`` are on one scale.
+    The closed form for diagonal Gaussians, summed over the latent
+    dimensions.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae._losses import kl_divergence
+    >>> kl_divergence(torch.zeros(2, 3), torch.zeros(2, 3)).tolist()
+    [0.0, 0.0]
+    >>> kl_divergence(torch.ones(1, 2), torch.zeros(1, 2)).tolist()
+    [1.0]
+    """
+    return 0.5 * (mean.square() + log_var.exp() - 1.0 - log_var).sum(dim=1)
+
+
+class ReconstructionLoss(nn.Module):
+    """Mean elementwise reconstruction loss, plus the code penalties.
+
+    Training minimises :meth:`forward`; scoring reports :meth:`per_sample`.
+    Every term is a per-sample total divided by the number of features, so
+    the objective stays on the scale of the mean reconstruction loss:
+
+    - the reconstruction loss, averaged over features;
+    - ``sparsity`` times the L1 norm of the code (summed over its units);
+    - ``beta`` times the KL divergence of the posterior from the standard
+      normal prior (summed over latent dimensions), when a posterior is
+      given. With ``beta=1`` this is the negative ELBO per feature.
+
+    With ``sparsity=0`` and ``beta=1`` the mean of ``per_sample`` over a
+    batch equals ``forward``, so the training loss and ``score`` are on one
+    scale.
 
     Parameters
     ----------
     loss : str, default="mse"
         Key of :data:`LOSSES`.
+    sparsity : float, default=0.0
+        Weight of the L1 penalty on the codes.
+    beta : float, default=1.0
+        Weight of the KL term of a variational autoencoder.
 
     Examples
     --------
@@ -39,17 +70,47 @@ class ReconstructionLoss(nn.Module):
     >>> x = torch.zeros(3, 2)
     >>> criterion(x + 1, x).item(), criterion.per_sample(x + 1, x).tolist()
     (1.0, [1.0, 1.0, 1.0])
+    >>> sparse = ReconstructionLoss("mse", sparsity=0.5)
+    >>> sparse(x, x, code=torch.ones(3, 4)).item()  # 0.5 * 4 / 2 features
+    1.0
     """
 
-    def __init__(self, loss="mse"):
+    def __init__(self, loss="mse", sparsity=0.0, beta=1.0):
         super().__init__()
         self.loss = loss
+        self.sparsity = sparsity
+        self.beta = beta
 
-    def forward(self, reconstruction, target):
-        """Mean loss over all entries of the batch."""
-        return LOSSES[self.loss](reconstruction, target)
+    def forward(self, reconstruction, target, code=None, posterior=None):
+        """The training objective, averaged over the batch.
 
-    def per_sample(self, reconstruction, target):
-        """Loss of each row, averaged over its features."""
+        Parameters
+        ----------
+        reconstruction, target : torch.Tensor of shape (n_samples, ...)
+            Network output and clean input.
+        code : torch.Tensor of shape (n_samples, n_components), default=None
+            The codes; needed when ``sparsity > 0``.
+        posterior : tuple of two torch.Tensor, default=None
+            Mean and log-variance of the Gaussian posterior, for a
+            variational autoencoder.
+        """
+        loss = LOSSES[self.loss](reconstruction, target)
+        n_features = target[0].numel()
+        if self.sparsity:
+            loss = loss + self.sparsity * code.abs().sum(dim=1).mean() / n_features
+        if posterior is not None:
+            loss = loss + self.beta * kl_divergence(*posterior).mean() / n_features
+        return loss
+
+    def per_sample(self, reconstruction, target, posterior=None):
+        """Loss of each row, averaged over its features.
+
+        Given the posterior of a variational autoencoder, the KL term is
+        added with weight 1 (not ``beta``): the result is then the negative
+        ELBO per feature, comparable across values of ``beta``.
+        """
         elementwise = LOSSES[self.loss](reconstruction, target, reduction="none")
-        return elementwise.flatten(start_dim=1).mean(dim=1)
+        error = elementwise.flatten(start_dim=1).mean(dim=1)
+        if posterior is not None:
+            error = error + kl_divergence(*posterior) / target[0].numel()
+        return error

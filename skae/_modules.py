@@ -1,11 +1,11 @@
-"""Torch modules: the multilayer-perceptron autoencoder and its activations."""
+"""Torch modules: the multilayer-perceptron autoencoders and their activations."""
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "AutoencoderModule"]
+__all__ = ["ACTIVATIONS", "AutoencoderModule", "VariationalAutoencoderModule"]
 
 #: Activation name -> ``torch.nn.Module`` class. The keys are the accepted
 #: values of the estimators' ``activation`` and ``output_activation``.
@@ -21,13 +21,21 @@ ACTIVATIONS = {
 }
 
 
-def _mlp(sizes, activation, last_activation):
-    """Linear layers through ``sizes``, ``activation`` between them."""
+def _hidden_layers(sizes, activation, dropout, batch_norm):
+    """Hidden blocks through ``sizes``: linear, batch norm, activation, dropout.
+
+    Batch norm goes before the activation, as in Ioffe and Szegedy (2015);
+    dropout after it, so it zeroes the block's outputs. An empty sequence
+    (one size) is the identity.
+    """
     layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers.append(nn.Linear(n_in, n_out))
-        is_last = i == len(sizes) - 2
-        layers.append(ACTIVATIONS[last_activation if is_last else activation]())
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(n_out))
+        layers.append(ACTIVATIONS[activation]())
+        if dropout:
+            layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
 
 
@@ -49,6 +57,10 @@ class AutoencoderModule(nn.Module):
         Key of :data:`ACTIVATIONS` used after every hidden layer.
     output_activation : str, default="identity"
         Key of :data:`ACTIVATIONS` applied to the reconstruction.
+    dropout : float, default=0.0
+        Probability of zeroing each hidden unit during training.
+    batch_norm : bool, default=False
+        Whether to batch-normalise every hidden layer before its activation.
 
     Examples
     --------
@@ -67,19 +79,26 @@ class AutoencoderModule(nn.Module):
         hidden_layer_sizes=(128, 64),
         activation="relu",
         output_activation="identity",
+        dropout=0.0,
+        batch_norm=False,
     ):
         super().__init__()
-        hidden = list(hidden_layer_sizes)
+        encoder_sizes = [n_features, *hidden_layer_sizes]
+        decoder_sizes = [n_components, *reversed(encoder_sizes[1:])]
+        block = {"activation": activation, "dropout": dropout, "batch_norm": batch_norm}
+        self.encoder = _hidden_layers(encoder_sizes, **block)
         # The code layer stays linear, as in PCA: the activation shapes the
         # hidden layers, not the coordinates users read from ``transform``.
-        self.encoder = _mlp([n_features, *hidden, n_components], activation, "identity")
-        self.decoder = _mlp(
-            [n_components, *reversed(hidden), n_features], activation, output_activation
+        self.code = nn.Linear(encoder_sizes[-1], n_components)
+        self.decoder = nn.Sequential(
+            _hidden_layers(decoder_sizes, **block),
+            nn.Linear(decoder_sizes[-1], n_features),
+            ACTIVATIONS[output_activation](),
         )
 
     def encode(self, x):
         """Map a batch of inputs to codes."""
-        return self.encoder(x)
+        return self.code(self.encoder(x))
 
     def decode(self, z):
         """Map a batch of codes back to input space."""
@@ -87,4 +106,39 @@ class AutoencoderModule(nn.Module):
 
     def forward(self, x):
         """Reconstruct a batch of inputs."""
-        return self.decoder(self.encoder(x))
+        return self.decode(self.encode(x))
+
+
+class VariationalAutoencoderModule(AutoencoderModule):
+    """The autoencoder with a Gaussian encoder, for variational training.
+
+    A second linear head on the encoder's last hidden layer gives the
+    log-variance of a diagonal Gaussian posterior ``q(z | x)`` whose mean is
+    the code of :class:`AutoencoderModule`. :meth:`encode` returns that
+    mean, so ``forward`` is deterministic; the training loop samples from
+    :meth:`encode_distribution` itself.
+
+    Parameters
+    ----------
+    n_features, n_components, hidden_layer_sizes, activation, \
+output_activation, dropout, batch_norm
+        As for :class:`AutoencoderModule`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae._modules import VariationalAutoencoderModule
+    >>> module = VariationalAutoencoderModule(n_features=10, n_components=2)
+    >>> mean, log_var = module.encode_distribution(torch.zeros(4, 10))
+    >>> mean.shape, log_var.shape
+    (torch.Size([4, 2]), torch.Size([4, 2]))
+    """
+
+    def __init__(self, n_features, n_components, **kwargs):
+        super().__init__(n_features, n_components, **kwargs)
+        self.log_var = nn.Linear(self.code.in_features, n_components)
+
+    def encode_distribution(self, x):
+        """Mean and log-variance of the Gaussian posterior of each input."""
+        hidden = self.encoder(x)
+        return self.code(hidden), self.log_var(hidden)

@@ -23,6 +23,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     in scikit-learn, lower scores mean more abnormal samples, and
     ``predict`` returns -1 for outliers and +1 for inliers.
 
+    %(family)s
+
     Parameters
     ----------
     %(model_parameters)s
@@ -42,7 +44,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
     decision_scores_ : ndarray of shape (n_samples,)
         Outlier scores of the training data with PyOD's sign convention:
-        the reconstruction errors, higher is more abnormal.
+        the reconstruction errors (for a VAE, the negative ELBO per
+        feature), higher is more abnormal.
 
     threshold_ : float
         ``-offset_``: the threshold on ``decision_scores_`` (PyOD's name).
@@ -95,7 +98,16 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         hidden_layer_sizes=(128, 64),
         activation="relu",
         output_activation="auto",
+        dropout=0.0,
+        batch_norm=False,
         loss="mse",
+        sparsity=0.0,
+        noise=None,
+        noise_level=0.1,
+        variational=False,
+        beta=1.0,
+        module=None,
+        module_params=None,
         optimizer="adam",
         learning_rate_init=1e-3,
         alpha=0.0,
@@ -116,7 +128,16 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             output_activation=output_activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
             loss=loss,
+            sparsity=sparsity,
+            noise=noise,
+            noise_level=noise_level,
+            variational=variational,
+            beta=beta,
+            module=module,
+            module_params=module_params,
             optimizer=optimizer,
             learning_rate_init=learning_rate_init,
             alpha=alpha,

@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+import inspect
 import math
 import warnings
 from contextlib import contextmanager
@@ -17,10 +18,11 @@ from skorch.dataset import ValidSplit
 from torch.utils.data import Dataset, Subset
 
 from ._losses import ReconstructionLoss
-from ._modules import AutoencoderModule
+from ._modules import AutoencoderModule, VariationalAutoencoderModule
 
 __all__ = [
     "INFERENCE_BATCH_SIZE",
+    "NOISES",
     "OPTIMIZERS",
     "make_net",
     "resolve_device",
@@ -37,6 +39,22 @@ OPTIMIZERS = {
     "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
     "rmsprop": (torch.optim.RMSprop, {}),
 }
+
+
+def _gaussian_noise(x, level):
+    return x + level * torch.randn_like(x)
+
+
+def _masking_noise(x, level):
+    # Vincent et al. (2008): each entry is set to 0 with probability
+    # ``level``, without the rescaling of dropout, so the network learns to
+    # fill in missing entries rather than to undo a change of scale.
+    return x * (torch.rand_like(x) >= level)
+
+
+#: Noise name -> ``f(batch, noise_level)`` corrupting a training batch. The
+#: keys are the accepted values of the estimators' ``noise``.
+NOISES = {"gaussian": _gaussian_noise, "masking": _masking_noise}
 
 #: Rows per forward pass at inference. Larger than a training batch: no
 #: gradients are kept, so throughput rises with batch size until the
@@ -137,8 +155,16 @@ class _Batches:
             self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self):
+        return len(self._stops())
+
+    def _stops(self):
         n = self.X.shape[0] if self.indices is None else len(self.indices)
-        return math.ceil(n / self.batch_size)
+        stops = [*range(self.batch_size, n, self.batch_size), n]
+        if self.generator is not None and len(stops) > 1 and n - stops[-2] == 1:
+            # A one-row training batch has no batch statistics: BatchNorm
+            # raises on it in train mode. It joins the batch before it.
+            del stops[-2]
+        return stops
 
     def _order(self):
         if self.generator is None:
@@ -149,9 +175,8 @@ class _Batches:
 
     def __iter__(self):
         order = self._order()
-        n = self.X.shape[0] if order is None else len(order)
-        for start in range(0, n, self.batch_size):
-            stop = start + self.batch_size
+        start = 0
+        for stop in self._stops():
             if sp.issparse(self.X):
                 rows = (
                     slice(start, stop) if order is None else order[start:stop].numpy()
@@ -162,6 +187,7 @@ class _Batches:
             else:
                 batch = self.X.index_select(0, order[start:stop])
             batch = move_batch(batch, self.device)
+            start = stop
             yield batch, batch
 
 
@@ -191,7 +217,14 @@ class _AutoencoderNet(NeuralNet):
     Differences from the parent, each for speed or for the autoencoder's
     loss: batches come from :class:`_Batches`; the epoch loss is summed on
     the device and read once per epoch, not once per batch; ``infer``
-    returns ``(reconstruction, code)`` so losses can use the code.
+    returns ``(reconstruction, code)``, and for a variational autoencoder
+    ``(reconstruction, code, (mean, log_var))``, so losses can use the code
+    and the posterior; training batches are corrupted on the device when
+    ``noise`` is set.
+
+    Random draws (noise, the reparameterisation) use torch's global
+    generators: :func:`train` runs inside a forked, seeded copy of them, so
+    they are reproducible and leave the user's random state unchanged.
 
     Parameters
     ----------
@@ -200,11 +233,24 @@ class _AutoencoderNet(NeuralNet):
     seed : int, default=0
         Seed of the shuffling order; each ``partial_fit`` call offsets it
         by the number of epochs already run.
+    noise : {"gaussian", "masking"} or None, default=None
+        Key of :data:`NOISES` corrupting the training inputs, not the
+        targets; None trains on clean inputs.
+    noise_level : float, default=0.1
+        Standard deviation of the Gaussian noise, or share of masked entries.
+    variational : bool, default=False
+        Train the module as a variational autoencoder through its
+        ``encode_distribution`` method.
     """
 
-    def __init__(self, *args, seed=0, **kwargs):
+    def __init__(
+        self, *args, seed=0, noise=None, noise_level=0.1, variational=False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.seed = seed
+        self.noise = noise
+        self.noise_level = noise_level
+        self.variational = variational
 
     def get_default_callbacks(self):
         # skorch's PassthroughScoring callbacks average per-batch losses that
@@ -223,13 +269,39 @@ class _AutoencoderNet(NeuralNet):
             device=torch.device(self.device),
         )
 
+    def train_step_single(self, batch, **fit_params):
+        X, y = batch
+        if self.noise is not None:
+            # A new tensor: ``y`` is the same clean batch and stays the target.
+            X = NOISES[self.noise](X, self.noise_level)
+        return super().train_step_single((X, y), **fit_params)
+
     def infer(self, x, **fit_params):
-        code = self.module_.encode(x)
-        return self.module_.decode(code), code
+        if not self.variational:
+            code = self.module_.encode(x)
+            return self.module_.decode(code), code
+        mean, log_var = self.module_.encode_distribution(x)
+        code = mean
+        if self.module_.training:
+            # The reparameterisation trick: a draw from q(z | x) through
+            # which gradients reach the mean and the log-variance. Outside
+            # training the code is the posterior mean, so validation losses
+            # and scores are deterministic.
+            code = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        return self.module_.decode(code), code, (mean, log_var)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        reconstruction, _ = y_pred
-        return self.criterion_(reconstruction, y_true)
+        reconstruction, code, *posterior = y_pred
+        return self.criterion_(reconstruction, y_true, code, *posterior)
+
+    def per_sample_loss(self, x):
+        """Scoring error of each row of ``x``, the module in evaluation mode.
+
+        The reconstruction error, and for a VAE the negative ELBO per
+        feature, from the posterior mean: see ``ReconstructionLoss``.
+        """
+        reconstruction, _, *posterior = self.infer(x)
+        return self.criterion_.per_sample(reconstruction, x, *posterior)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
@@ -264,9 +336,6 @@ def make_net(params, n_features, device, seed):
     -------
     net : skorch.NeuralNet
     """
-    output_activation = params["output_activation"]
-    if output_activation == "auto":
-        output_activation = "sigmoid" if params["loss"] == "bce" else "identity"
     optimizer, optimizer_kwargs = OPTIMIZERS[params["optimizer"]]
     stopping = EarlyStopping(
         monitor="train_loss",
@@ -274,15 +343,14 @@ def make_net(params, n_features, device, seed):
         threshold=params["tol"],
         threshold_mode="abs",
     )
+    module, module_kwargs = _module_and_kwargs(params, n_features)
     return _AutoencoderNet(
-        module=AutoencoderModule,
-        module__n_features=n_features,
-        module__n_components=params["n_components"],
-        module__hidden_layer_sizes=tuple(params["hidden_layer_sizes"]),
-        module__activation=params["activation"],
-        module__output_activation=output_activation,
+        module=module,
+        **{f"module__{key}": value for key, value in module_kwargs.items()},
         criterion=ReconstructionLoss,
         criterion__loss=params["loss"],
+        criterion__sparsity=params["sparsity"],
+        criterion__beta=params["beta"],
         optimizer=optimizer,
         lr=params["learning_rate_init"],
         optimizer__weight_decay=params["alpha"],
@@ -294,7 +362,36 @@ def make_net(params, n_features, device, seed):
         verbose=params["verbose"],
         device=str(device),
         seed=seed,
+        noise=params["noise"],
+        noise_level=params["noise_level"],
+        variational=params["variational"],
     )
+
+
+def _module_and_kwargs(params, n_features):
+    """The module class to build and its constructor arguments."""
+    if params["module"] is not None:
+        module = params["module"]
+        accepted = inspect.signature(module).parameters
+        any_keyword = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+        sizes = {"n_features": n_features, "n_components": params["n_components"]}
+        sizes = {k: v for k, v in sizes.items() if any_keyword or k in accepted}
+        return module, {**(params["module_params"] or {}), **sizes}
+    output_activation = params["output_activation"]
+    if output_activation == "auto":
+        output_activation = "sigmoid" if params["loss"] == "bce" else "identity"
+    module = (
+        VariationalAutoencoderModule if params["variational"] else AutoencoderModule
+    )
+    return module, {
+        "n_features": n_features,
+        "n_components": params["n_components"],
+        "hidden_layer_sizes": tuple(params["hidden_layer_sizes"]),
+        "activation": params["activation"],
+        "output_activation": output_activation,
+        "dropout": params["dropout"],
+        "batch_norm": params["batch_norm"],
+    }
 
 
 def train(net, X, epochs, validation_fraction=None):
@@ -321,6 +418,10 @@ def train(net, X, epochs, validation_fraction=None):
 def _train(net, X, epochs, validation_fraction, n_done):
     if not net.initialized_:
         net.initialize()
+        x = move_batch(
+            to_tensor(X[:2]) if sp.issparse(X) else X[:2], torch.device(net.device)
+        )
+        _check_module(net.module_, x, net.variational)
     stopping = dict(net.callbacks_)["stopping"]
     stopping.monitor = "train_loss" if validation_fraction is None else "valid_loss"
     stopping.load_best = validation_fraction is not None
@@ -352,3 +453,42 @@ def _train(net, X, epochs, validation_fraction, n_done):
             stacklevel=3,
         )
     return n_run, stopped
+
+
+def _check_module(module, x, variational):
+    """Raise ValueError where ``module`` does not fit the training loop.
+
+    It needs the methods training calls, 2-D codes, and reconstructions of
+    ``x``'s shape. A custom module that breaks any of these would otherwise fail deep
+    inside training, or train against a broadcast target without complaint.
+    """
+    name = type(module).__name__
+    if variational and not callable(getattr(module, "encode_distribution", None)):
+        raise ValueError(
+            f"variational=True needs a module with a variational head, but "
+            f"{name} has no encode_distribution(x) method returning the mean "
+            "and log-variance of the posterior."
+        )
+    missing = [
+        m for m in ("encode", "decode") if not callable(getattr(module, m, None))
+    ]
+    if missing:
+        raise ValueError(
+            f"module {name} must define encode(x) and decode(z); it lacks "
+            f"{' and '.join(missing)}."
+        )
+    module.eval()
+    with torch.inference_mode():
+        code = module.encode(x)
+        if code.ndim != 2:
+            raise ValueError(
+                f"{name}.encode must return codes of shape (n_samples, "
+                f"n_components), but returned shape {tuple(code.shape)} for "
+                f"input {tuple(x.shape)}; flatten them in encode."
+            )
+        reconstruction = module.decode(code)
+    if reconstruction.shape != x.shape:
+        raise ValueError(
+            f"{name}.decode must return reconstructions of the input's shape "
+            f"{tuple(x.shape)}, but returned shape {tuple(reconstruction.shape)}."
+        )

@@ -27,6 +27,8 @@ class AutoencoderTransformer(
     Training runs on PyTorch through a skorch ``NeuralNet`` (``net_``), on
     the GPU when one is available.
 
+    %(family)s
+
     Parameters
     ----------
     %(model_parameters)s
@@ -99,7 +101,7 @@ class AutoencoderTransformer(
             raise ValueError(
                 f"X has {Z.shape[1]} columns, but the codes of this "
                 f"{type(self).__name__} have {self._n_features_out} "
-                "(n_components)."
+                "(n_components_)."
             )
         return self._decode(Z)
 
@@ -123,7 +125,7 @@ class AutoencoderTransformer(
     @property
     def _n_features_out(self):
         """Number of transformed output features."""
-        return self.net_.module__n_components
+        return self.n_components_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

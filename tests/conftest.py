@@ -2,11 +2,24 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 
 #: Settings that make a fit take a fraction of a second, for API tests
 #: that do not judge what the network learned.
 TINY = {"hidden_layer_sizes": (8,), "max_iter": 3, "batch_size": 16, "random_state": 0}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """Run torch on one thread: the test networks are too small to gain from
+    more, and where several processes share the cores, torch's worker threads
+    spin-wait for each other (measured: tests/test_variants.py took 23 s on
+    one thread and 330 s on two, on a loaded 2-core machine)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,73 @@
-"""Reconstruction losses: the training criterion and per-sample errors agree."""
+"""The training objective: reconstruction, sparsity penalty and KL term."""
 
 import pytest
 import torch
+from torch.distributions import Normal
+from torch.distributions import kl_divergence as torch_kl
 
-from skae._losses import LOSSES, ReconstructionLoss
+from skae._losses import LOSSES, ReconstructionLoss, kl_divergence
+
+
+@pytest.fixture
+def batch():
+    generator = torch.Generator().manual_seed(0)
+    target = torch.rand(5, 4, generator=generator)
+    reconstruction = torch.rand(5, 4, generator=generator)
+    mean = torch.randn(5, 3, generator=generator)
+    log_var = torch.randn(5, 3, generator=generator)
+    return reconstruction, target, mean, log_var
+
+
+def test_kl_divergence_matches_torch_distributions(batch):
+    _, _, mean, log_var = batch
+    expected = torch_kl(Normal(mean, (0.5 * log_var).exp()), Normal(0.0, 1.0))
+    torch.testing.assert_close(kl_divergence(mean, log_var), expected.sum(dim=1))
+
+
+def test_sparsity_adds_the_l1_norm_of_the_code_per_feature(batch):
+    reconstruction, target, code, _ = batch
+    plain = ReconstructionLoss("mse")(reconstruction, target, code)
+    sparse = ReconstructionLoss("mse", sparsity=0.2)(reconstruction, target, code)
+    # Per sample: sum of |code| over units, divided by the 4 features.
+    expected = 0.2 * code.abs().sum(dim=1).mean() / 4
+    torch.testing.assert_close(sparse - plain, expected)
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0, 4.0])
+def test_beta_weights_the_kl_term_per_feature(batch, beta):
+    reconstruction, target, mean, log_var = batch
+    criterion = ReconstructionLoss("bce", beta=beta)
+    loss = criterion(reconstruction, target, mean, (mean, log_var))
+    reconstruction_only = ReconstructionLoss("bce")(reconstruction, target)
+    expected = beta * kl_divergence(mean, log_var).mean() / 4
+    torch.testing.assert_close(loss - reconstruction_only, expected)
+
+
+def test_per_sample_is_the_negative_elbo_whatever_beta(batch):
+    # Scores use the KL with weight 1, so models trained with different beta
+    # compare; at beta=1 the mean of per_sample is the training loss.
+    reconstruction, target, mean, log_var = batch
+    posterior = (mean, log_var)
+    for beta in (0.1, 1.0, 3.0):
+        criterion = ReconstructionLoss("bce", beta=beta)
+        scores = criterion.per_sample(reconstruction, target, posterior)
+        expected = ReconstructionLoss("bce").per_sample(reconstruction, target) + (
+            kl_divergence(mean, log_var) / 4
+        )
+        torch.testing.assert_close(scores, expected)
+    criterion = ReconstructionLoss("bce")
+    torch.testing.assert_close(
+        criterion.per_sample(reconstruction, target, posterior).mean(),
+        criterion(reconstruction, target, mean, posterior),
+    )
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
-def test_batch_loss_is_the_mean_of_per_sample_losses(name):
-    generator = torch.Generator().manual_seed(0)
-    target = torch.rand(7, 5, generator=generator)
-    reconstruction = torch.rand(7, 5, generator=generator)
+def test_batch_loss_is_the_mean_of_per_sample_losses(name, batch):
+    reconstruction, target, _, _ = batch
     criterion = ReconstructionLoss(name)
     per_sample = criterion.per_sample(reconstruction, target)
-    assert per_sample.shape == (7,)
+    assert per_sample.shape == (5,)
     assert torch.all(per_sample >= 0)
     torch.testing.assert_close(criterion(reconstruction, target), per_sample.mean())
 

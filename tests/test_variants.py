@@ -1,0 +1,400 @@
+"""The autoencoder family: each variant does what its name promises.
+
+The fits that judge what a variant learns share ``FIT`` and module-scoped
+fixtures, so each model is trained once; the effect sizes asserted are
+well inside what these seeds give (measured values in the comments).
+"""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from torch import nn
+from torch.distributions import Normal, kl_divergence
+from torch.nn import functional as F
+
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer
+
+from .conftest import TINY
+
+#: Long enough for the effects to be large, short enough for about 3 s a
+#: fit on two CPU cores.
+FIT = {"hidden_layer_sizes": (64,), "max_iter": 40, "batch_size": 64, "random_state": 0}
+
+
+def _mse(a, b):
+    return float(np.mean((a - b) ** 2))
+
+
+def _reconstruct(model, X):
+    return model.inverse_transform(model.transform(X))
+
+
+def _hoyer(Z):
+    """Hoyer's sparsity of each row, averaged: 0 all equal, 1 one-hot.
+
+    Unlike the mean |code| it does not change with the scale of the codes.
+    """
+    root_n = np.sqrt(Z.shape[1])
+    ratio = np.abs(Z).sum(axis=1) / np.sqrt((Z**2).sum(axis=1))
+    return float(np.mean((root_n - ratio) / (root_n - 1)))
+
+
+def _posterior(model, X):
+    """Mean and log-variance of a fitted VAE's posterior, as tensors."""
+    with torch.no_grad():
+        x = torch.as_tensor(X, dtype=torch.float32)
+        return model.net_.module_.encode_distribution(x)
+
+
+@pytest.fixture(scope="module")
+def split(digits):
+    X_train, X_test = train_test_split(digits[0], test_size=0.3, random_state=0)
+    return X_train, X_test
+
+
+@pytest.fixture(scope="module")
+def plain(split):
+    return AutoencoderTransformer(16, **FIT).fit(split[0])
+
+
+# --- sparse ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sparse_pair(split):
+    # Both with weight decay: without it the decoder grows its weights and the
+    # penalty mostly shrinks the codes' scale instead of zeroing entries.
+    return [
+        AutoencoderTransformer(16, sparsity=sparsity, alpha=1e-3, **FIT).fit(split[0])
+        for sparsity in (0.0, 0.05)
+    ]
+
+
+def test_sparsity_gives_small_and_sparse_codes(split, sparse_pair):
+    X_test = split[1]
+    dense, sparse = (model.transform(X_test) for model in sparse_pair)
+    # Measured: mean |code| 0.78 -> 0.32; share of |code| < 0.05: 3% -> 24%;
+    # Hoyer sparsity 0.23 -> 0.48.
+    assert np.abs(sparse).mean() < 0.5 * np.abs(dense).mean()
+    assert np.mean(np.abs(sparse) < 0.05) > 4 * np.mean(np.abs(dense) < 0.05)
+    assert _hoyer(sparse) > _hoyer(dense) + 0.15
+    # At a small reconstruction cost: test MSE 0.0285 -> 0.0289.
+    errors = [_mse(_reconstruct(model, X_test), X_test) for model in sparse_pair]
+    assert errors[1] < 1.1 * errors[0]
+
+
+# --- denoising ------------------------------------------------------------
+
+
+def _corrupt(X, noise, rng):
+    if noise == "gaussian":
+        return X + 0.3 * rng.normal(size=X.shape)
+    return np.where(rng.uniform(size=X.shape) < 0.3, 0.0, X)
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "masking"])
+def test_denoising_reconstructs_clean_images_from_corrupted_ones(split, plain, noise):
+    X_train, X_test = split
+    corrupted = _corrupt(X_test, noise, np.random.RandomState(1))
+    denoiser = AutoencoderTransformer(16, noise=noise, noise_level=0.3, **FIT)
+    denoiser.fit(X_train)
+    # Measured MSE to the clean test images, plain -> denoising:
+    # gaussian 0.0356 -> 0.0260, masking 0.0441 -> 0.0281.
+    plain_error = _mse(_reconstruct(plain, corrupted), X_test)
+    assert _mse(_reconstruct(denoiser, corrupted), X_test) < 0.85 * plain_error
+
+
+class _InputRecorder(nn.Module):
+    """A linear autoencoder that keeps every input it is trained on."""
+
+    def __init__(self, n_features, n_components):
+        super().__init__()
+        self.encoder = nn.Linear(n_features, n_components)
+        self.decoder = nn.Linear(n_components, n_features)
+        self.seen = []
+
+    def encode(self, x):
+        if self.training:
+            self.seen.append(x.detach().clone())
+        return self.encoder(x)
+
+    def decode(self, z):
+        return self.decoder(z)
+
+
+def test_noise_corrupts_each_training_batch_afresh_and_never_inference():
+    X = np.random.RandomState(0).uniform(0.5, 1.0, size=(64, 8))  # no zeros
+    model = AutoencoderTransformer(
+        module=_InputRecorder, noise="masking", noise_level=0.5, **TINY
+    ).fit(X)
+    seen = model.net_.module_.seen
+    masked = [float((batch == 0).float().mean()) for batch in seen]
+    assert len(seen) == TINY["max_iter"] * 4
+    assert all(0.35 < share < 0.65 for share in masked)
+    assert not torch.equal(seen[0] == 0, seen[4] == 0)  # a new mask each epoch
+    np.testing.assert_array_equal(model.transform(X), model.transform(X))
+
+
+def test_noise_is_seeded_and_leaves_the_global_random_state_alone(digits):
+    X = digits[0][:200]
+    torch_state, numpy_state = torch.random.get_rng_state(), np.random.get_state()
+    codes = [
+        AutoencoderTransformer(noise=noise, noise_level=0.5, **TINY).fit(X).transform(X)
+        for noise in ("gaussian", "gaussian", None)
+    ]
+    np.testing.assert_array_equal(codes[0], codes[1])
+    assert not np.allclose(codes[0], codes[2])  # the noise changed training
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    np.testing.assert_array_equal(numpy_state[1], np.random.get_state()[1])
+
+
+# --- variational ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vaes(split):
+    # loss="bce": the Bernoulli likelihood of pixel intensities. With "mse"
+    # on data in [0, 1] the KL term outweighs the small reconstruction errors
+    # and most latent dimensions collapse onto the prior.
+    return {
+        beta: AutoencoderTransformer(
+            8, variational=True, beta=beta, loss="bce", **FIT
+        ).fit(split[0])
+        for beta in (0.1, 1.0)
+    }
+
+
+def test_beta_weights_the_kl_term(split, vaes):
+    X_train, X_test = split
+    kl = {
+        beta: float(kl_divergence(*_normals(model, X_train)).sum(dim=1).mean())
+        for beta, model in vaes.items()
+    }
+    # Measured mean KL per sample, in nats: 12.8 at beta=0.1, 2.3 at beta=1.
+    assert kl[0.1] > 3 * kl[1.0]
+    # The ELBO (beta-free) prefers beta=1 on held-out data: -0.37 vs -0.49.
+    assert vaes[1.0].score(X_test) > vaes[0.1].score(X_test) + 0.05
+
+
+def _normals(model, X):
+    mean, log_var = _posterior(model, X)
+    return Normal(mean, (0.5 * log_var).exp()), Normal(0.0, 1.0)
+
+
+def test_vae_codes_are_close_to_a_standard_normal(split, vaes):
+    X_train = split[0]
+    spread = {}
+    for beta, model in vaes.items():
+        mean, log_var = _posterior(model, X_train)
+        np.testing.assert_allclose(model.transform(X_train), mean.numpy(), rtol=1e-6)
+        # The codes of the training data as a mixture of the posteriors:
+        # its variance is the variance of the means plus the mean variance.
+        variance = mean.var(dim=0) + log_var.exp().mean(dim=0)
+        spread[beta] = (mean.mean(dim=0).abs().max(), (variance - 1).abs().max())
+    # Measured at beta=1: |mean| <= 0.07, |variance - 1| <= 0.11; at
+    # beta=0.1 the mixture drifts from the prior: 0.80 and 1.07.
+    assert spread[1.0][0] < 0.15 and spread[1.0][1] < 0.2
+    assert spread[0.1][1] > 0.5
+
+
+@pytest.mark.parametrize("beta", [0.1, 1.0])
+def test_vae_score_samples_is_minus_the_negative_elbo(split, vaes, beta):
+    model, X = vaes[beta], split[1][:50]
+    x = torch.as_tensor(X, dtype=torch.float32)
+    reconstruction = torch.as_tensor(_reconstruct(model, X), dtype=torch.float32)
+    bce = F.binary_cross_entropy(reconstruction, x, reduction="none").mean(dim=1)
+    kl = kl_divergence(*_normals(model, X)).sum(dim=1)
+    # Reconstruction from the posterior mean, KL with weight 1 whatever beta.
+    expected = -(bce + kl / X.shape[1])
+    scores = model.score_samples(X)
+    np.testing.assert_allclose(scores, expected.numpy(), rtol=1e-4)
+    np.testing.assert_array_equal(scores, model.score_samples(X))
+
+
+def test_sample_draws_digit_like_points(digits, vaes):
+    X = digits[0]
+    vae = vaes[1.0]
+    drawn = vae.sample(500, random_state=0)
+    assert drawn.shape == (500, 64) and drawn.dtype == np.float64
+    assert 0 <= drawn.min() and drawn.max() <= 1
+    # Measured mean intensity 0.305, as the data's.
+    assert abs(drawn.mean() - X.mean()) < 0.03
+    np.testing.assert_array_equal(drawn, vae.sample(500, random_state=0))
+    assert not np.array_equal(drawn, vae.sample(500, random_state=1))
+
+
+def test_sample_follows_the_training_dtype_and_needs_a_vae(digits):
+    X = digits[0][:100].astype(np.float32)
+    vae = AutoencoderTransformer(variational=True, **TINY).fit(X)
+    assert vae.sample(3).dtype == np.float32
+    detector = AutoencoderOutlierDetector(variational=True, **TINY).fit(X)
+    assert detector.sample(2, random_state=0).shape == (2, 64)
+    with pytest.raises(ValueError, match="n_samples"):
+        vae.sample(0)
+    plain = AutoencoderTransformer(**TINY)
+    assert not hasattr(plain, "sample")
+    with pytest.raises(AttributeError) as error:
+        plain.sample()
+    assert "variational=True" in str(error.value.__cause__)
+
+
+# --- dropout and batch norm -----------------------------------------------
+
+
+def test_dropout_acts_in_training_only(digits):
+    X = digits[0][:500]
+    settings = {**TINY, "hidden_layer_sizes": (32,), "max_iter": 20}
+    gaps = {}
+    for dropout in (0.0, 0.5):
+        model = AutoencoderTransformer(8, dropout=dropout, **settings).fit(X)
+        # Training loss (with dropout) over the evaluation error (without).
+        gaps[dropout] = model.loss_curve_[-1] / -model.score(X)
+        np.testing.assert_array_equal(model.transform(X), model.transform(X))
+    # Measured: 1.02 without dropout, 1.22 with.
+    assert gaps[0.5] > gaps[0.0] + 0.1
+
+
+def test_batch_norm_trains_its_statistics_and_survives_a_one_row_batch(digits):
+    # 33 rows in batches of 16: the last row joins the batch before it.
+    X = digits[0][:33]
+    model = AutoencoderTransformer(batch_norm=True, **TINY).fit(X)
+    norm = model.net_.module_.encoder[1]
+    assert isinstance(norm, nn.BatchNorm1d)
+    assert norm.running_mean.abs().sum() > 0
+    np.testing.assert_array_equal(model.transform(X), model.transform(X))
+
+
+# --- custom modules -------------------------------------------------------
+
+
+class _ConvAutoencoder(nn.Module):
+    """A small convolutional autoencoder for 8x8 images."""
+
+    def __init__(self, n_components=2, channels=4):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Unflatten(1, (1, 8, 8)),
+            nn.Conv2d(1, channels, 3, stride=2, padding=1),  # 4x4
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(channels * 16, n_components),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(n_components, channels * 16),
+            nn.ReLU(),
+            nn.Unflatten(1, (channels, 4, 4)),
+            nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1),  # 8x8
+            nn.Sigmoid(),
+            nn.Flatten(),
+        )
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, z):
+        return self.decoder(z)
+
+
+def test_custom_module_in_a_pipeline_and_a_grid_search(digits):
+    X = digits[0][:300] * 16  # raw pixel counts, scaled in the pipeline
+    pipe = make_pipeline(
+        MinMaxScaler(clip=True),  # bce needs [0, 1] on the held-out fold too
+        AutoencoderTransformer(3, module=_ConvAutoencoder, loss="bce", **TINY),
+    )
+    grid = {"autoencodertransformer__module__channels": [2, 4]}
+    search = GridSearchCV(pipe, grid, cv=2).fit(X)
+    assert search.best_params_["autoencodertransformer__module__channels"] in (2, 4)
+    model = search.best_estimator_
+    assert model.transform(X).shape == (300, 3)  # n_components passed in
+    names = model[-1].get_feature_names_out()
+    assert list(names) == [f"autoencodertransformer{i}" for i in range(3)]
+    module = model[-1].net_.module_
+    assert module.encoder[1].out_channels == model[-1].module_params["channels"]
+
+
+def test_custom_module_as_outlier_detector(digits):
+    X = digits[0][:300]
+    detector = AutoencoderOutlierDetector(
+        module=_ConvAutoencoder, module_params={"channels": 2}, **TINY
+    ).fit(X)
+    assert set(np.unique(detector.predict(X))) == {-1, 1}
+    assert detector.score_samples(X).shape == (300,)
+
+
+class _FixedWidth(_ConvAutoencoder):
+    """A module that chooses its own code width: no n_components argument."""
+
+    def __init__(self, channels=2):
+        super().__init__(n_components=5, channels=channels)
+
+
+def test_code_width_is_read_from_the_module(digits):
+    X = digits[0][:100]
+    model = AutoencoderTransformer(2, module=_FixedWidth, **TINY).fit(X)
+    assert model.n_components_ == 5
+    assert len(model.get_feature_names_out()) == 5
+    assert model.inverse_transform(model.transform(X)).shape == X.shape
+
+
+def test_module_params_through_get_params_set_params_and_clone():
+    params = {"channels": 4}
+    model = AutoencoderTransformer(module=_ConvAutoencoder, module_params=params)
+    assert model.get_params()["module__channels"] == 4
+    assert "module__channels" not in model.get_params(deep=False)
+    model.set_params(module__channels=8)
+    assert model.module_params == {"channels": 8}
+    assert params == {"channels": 4}  # the given dict is not modified
+    copy = clone(model)
+    assert copy.module_params == {"channels": 8}
+    assert copy.module is _ConvAutoencoder
+    pipe = make_pipeline(model).set_params(autoencodertransformer__module__channels=2)
+    assert pipe[-1].module_params == {"channels": 2}
+
+
+class _Flat3D(_ConvAutoencoder):
+    def encode(self, x):
+        return self.encoder[:2](x)  # the feature maps, not flattened
+
+
+class _WrongWidth(_ConvAutoencoder):
+    def decode(self, z):
+        return self.decoder(z)[:, :10]
+
+
+class _NoDecode(nn.Module):
+    def __init__(self, n_features):
+        super().__init__()
+        self.encode = nn.Linear(n_features, 2)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"noise": "masking", "noise_level": 1.0}, "below 1"),
+        ({"variational": True, "sparsity": 0.1}, "sparsity does not combine"),
+        ({"module_params": {"channels": 2}}, "module=None"),
+        ({"module": _ConvAutoencoder, "variational": True}, "variational head"),
+        ({"module": _NoDecode}, r"must define encode\(x\) and decode\(z\)"),
+        ({"module": dict}, "torch.nn.Module subclass"),
+        ({"module": _ConvAutoencoder, "dropout": 0.1}, "dropout and batch_norm"),
+        (
+            {"module": _ConvAutoencoder, "module_params": {"n_components": 3}},
+            "must not set n_components",
+        ),
+        ({"module": _Flat3D}, r"encode must return codes of shape"),
+        ({"module": _WrongWidth}, "decode must return reconstructions"),
+    ],
+)
+def test_nonsense_combinations_fail_at_fit_with_the_reason(digits, params, message):
+    model = AutoencoderTransformer(**{**TINY, **params})
+    with pytest.raises(ValueError, match=message):
+        model.fit(digits[0][:20])
+
+
+def test_batch_norm_needs_two_samples(digits):
+    with pytest.raises(ValueError, match="1 sample"):
+        AutoencoderTransformer(batch_norm=True, **TINY).fit(digits[0][:1])
