@@ -557,11 +557,8 @@ class _BaseAutoencoder(BaseEstimator):
                 noise_level=self.noise_level,
             )
         else:
-            net = make_net(
-                self.get_params(),
-                X.shape[1],
-                resolve_device(self.device),
-                _draw_seed(self.random_state),
+            net = self._make_net(
+                X, resolve_device(self.device), _draw_seed(self.random_state)
             )
         epochs = 1 if incremental else self.max_iter
         validation = self.validation_fraction if self.early_stopping else None
@@ -590,6 +587,15 @@ class _BaseAutoencoder(BaseEstimator):
         self.validation_scores_ = valid if self.early_stopping else None
         self._after_fit(X)
         return self
+
+    def _make_net(self, X, device, seed):
+        """Hook that builds the untrained net for training data ``X``.
+
+        Subclasses override it to resolve data-dependent parameters (into
+        fitted attributes, never into the parameters) or to swap parts of
+        the net before it is initialised.
+        """
+        return make_net(self.get_params(), X.shape[1], device, seed)
 
     def _after_fit(self, X):
         """Hook for what depends on the training data and trained network."""

@@ -3,6 +3,7 @@
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -61,6 +62,12 @@ class ReconstructionLoss(nn.Module):
         Weight of the L1 penalty on the codes.
     beta : float, default=1.0
         Weight of the KL term of a variational autoencoder.
+    trim_fraction : float, default=0.0
+        Share of each batch, rounded down to whole samples, left out of the
+        training objective: the samples with the largest per-sample loss.
+        Minimising the mean over the others is a trimmed loss, as in least
+        trimmed squares: outliers in the training data, reconstructed worst
+        from the first epoch on, hardly pull on the weights.
 
     Examples
     --------
@@ -73,13 +80,18 @@ class ReconstructionLoss(nn.Module):
     >>> sparse = ReconstructionLoss("mse", sparsity=0.5)
     >>> sparse(x, x, code=torch.ones(3, 4)).item()  # 0.5 * 4 / 2 features
     1.0
+    >>> trimmed = ReconstructionLoss("mse", trim_fraction=0.25)
+    >>> errors = torch.tensor([[1.0], [1.0], [1.0], [9.0]])
+    >>> trimmed(errors, torch.zeros(4, 1)).item()  # the 9 is left out
+    1.0
     """
 
-    def __init__(self, loss="mse", sparsity=0.0, beta=1.0):
+    def __init__(self, loss="mse", sparsity=0.0, beta=1.0, trim_fraction=0.0):
         super().__init__()
         self.loss = loss
         self.sparsity = sparsity
         self.beta = beta
+        self.trim_fraction = trim_fraction
 
     def forward(self, reconstruction, target, code=None, posterior=None):
         """The training objective, averaged over the batch.
@@ -94,13 +106,28 @@ class ReconstructionLoss(nn.Module):
             Mean and log-variance of the Gaussian posterior, for a
             variational autoencoder.
         """
-        loss = LOSSES[self.loss](reconstruction, target)
+        penalty = self._penalty(code, posterior, target)
+        if self.trim_fraction:
+            per_sample = self.per_sample(reconstruction, target) + penalty
+            n_keep = len(per_sample) - int(self.trim_fraction * len(per_sample))
+            kept = torch.topk(per_sample, n_keep, largest=False, sorted=False)
+            return kept.values.mean()
+        # Untrimmed, the fused mean reduction is faster than per-sample sums.
+        return LOSSES[self.loss](reconstruction, target) + penalty.mean()
+
+    def _penalty(self, code, posterior, target):
+        """Per-sample code penalties, divided by the number of features."""
         n_features = target[0].numel()
+        penalty = torch.zeros((), dtype=target.dtype, device=target.device)
         if self.sparsity:
-            loss = loss + self.sparsity * code.abs().sum(dim=1).mean() / n_features
+            penalty = penalty + self.sparsity * code.abs().sum(dim=1) / n_features
         if posterior is not None:
-            loss = loss + self.beta * kl_divergence(*posterior).mean() / n_features
-        return loss
+            penalty = penalty + self.beta * kl_divergence(*posterior) / n_features
+        return penalty
+
+    def elementwise(self, reconstruction, target):
+        """Reconstruction loss of every entry, in the shape of ``target``."""
+        return LOSSES[self.loss](reconstruction, target, reduction="none")
 
     def per_sample(self, reconstruction, target, posterior=None):
         """Loss of each row, averaged over its features.
@@ -109,7 +136,7 @@ class ReconstructionLoss(nn.Module):
         added with weight 1 (not ``beta``): the result is then the negative
         ELBO per feature, comparable across values of ``beta``.
         """
-        elementwise = LOSSES[self.loss](reconstruction, target, reduction="none")
+        elementwise = self.elementwise(reconstruction, target)
         error = elementwise.flatten(start_dim=1).mean(dim=1)
         if posterior is not None:
             error = error + kl_divergence(*posterior) / target[0].numel()

@@ -351,6 +351,8 @@ def make_net(params, n_features, device, seed):
         criterion__loss=params["loss"],
         criterion__sparsity=params["sparsity"],
         criterion__beta=params["beta"],
+        # Only the outlier detector has the parameter; see its docs.
+        criterion__trim_fraction=params.get("trim_fraction", 0.0),
         optimizer=optimizer,
         lr=params["learning_rate_init"],
         optimizer__weight_decay=params["alpha"],

@@ -181,7 +181,7 @@ def test_invalid_contamination(digits):
 
 def test_divergence_raises_instead_of_returning_nan_model(estimator, digits):
     X = digits[0][:100] * 1e6
-    estimator.set_params(optimizer="sgd", learning_rate_init=10.0)
+    estimator.set_params(activation="relu", optimizer="sgd", learning_rate_init=10.0)
     with pytest.raises(ValueError, match="diverged.*learning_rate_init.*scale"):
         estimator.fit(X)
     assert not hasattr(estimator, "net_")
