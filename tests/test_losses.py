@@ -75,3 +75,13 @@ def test_batch_loss_is_the_mean_of_per_sample_losses(name, batch):
 def test_perfect_reconstruction_has_zero_error():
     x = torch.rand(4, 3)
     assert torch.count_nonzero(ReconstructionLoss("mse").per_sample(x, x)) == 0
+
+
+def test_trimming_leaves_out_the_worst_samples_penalties_included(batch):
+    reconstruction, target, code, _ = batch
+    trimmed = ReconstructionLoss("mse", sparsity=0.2, trim_fraction=0.4)
+    per_sample = ReconstructionLoss("mse").per_sample(reconstruction, target)
+    per_sample = per_sample + 0.2 * code.abs().sum(dim=1) / 4
+    # 5 samples, 40% trimmed: the mean of the 3 lowest totals.
+    expected = per_sample.sort().values[:3].mean()
+    torch.testing.assert_close(trimmed(reconstruction, target, code), expected)
