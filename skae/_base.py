@@ -19,6 +19,7 @@ from torch import nn
 
 from ._losses import LOSSES
 from ._modules import ACTIVATIONS
+from ._persistence import net_from_state, net_to_state
 from ._training import (
     INFERENCE_BATCH_SIZE,
     NOISES,
@@ -706,11 +707,19 @@ class _BaseAutoencoder(BaseEstimator):
         return self._map_batches(X, self.net_.per_sample_loss)
 
     def __getstate__(self):
-        state = super().__getstate__()
-        state["_skae_version"] = __version__
+        # A new dict: object.__getstate__ returns the instance's own
+        # __dict__, which must not gain the saved-state entries.
+        state = {**super().__getstate__(), "_skae_version": __version__}
+        if "net_" in state:
+            # skorch pickles its torch objects as a pickle nested in the
+            # net's state, which skops.io cannot audit. Plain data
+            # (parameters, NumPy arrays) keeps secure loading possible, and
+            # serves pickle as well.
+            state["net_"] = net_to_state(state["net_"])
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
         saved = state.pop("_skae_version", "unknown (older than 0.1.0)")
         if saved != __version__:
             # Fitted state (the net's layout, private attributes) may change
@@ -722,7 +731,14 @@ class _BaseAutoencoder(BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
+        net_state = state.pop("net_", None)
         super().__setstate__(state)
+        if net_state is not None:
+            # make_net supplies the net's classes and callbacks from this
+            # estimator's parameters; the architecture, device and seed it
+            # is given are then replaced by the saved ones.
+            net = make_net(self.get_params(), self.n_features_in_, "cpu", 0)
+            self.net_ = net_from_state(net_state, net)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
