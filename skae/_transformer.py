@@ -92,7 +92,7 @@ class AutoencoderTransformer(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
             The reconstructions, in the codes' float dtype.
         """
         check_is_fitted(self)
