@@ -5,6 +5,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+import skae._base
+
 #: Settings that make a fit take a fraction of a second, for API tests
 #: that do not judge what the network learned.
 TINY = {"hidden_layer_sizes": (8,), "max_iter": 3, "batch_size": 16, "random_state": 0}
@@ -39,3 +41,24 @@ def blobs_with_outliers():
     X = np.vstack([inliers, outliers])
     y = np.r_[np.zeros(200), np.ones(10)]
     return X, y
+
+
+@pytest.fixture
+def quick_training(monkeypatch):
+    """Cap every training run of skae at two epochs, on one CPU thread.
+
+    For tests of code written to train for long (the examples, the demo),
+    where only the code has to run: two epochs do that in a fraction of the
+    time. Networks this small gain nothing from torch's intra-op threads,
+    and lose much to them on a shared machine.
+    """
+    train = skae._base.train
+
+    def short_train(net, X, epochs, validation_fraction=None):
+        return train(net, X, min(epochs, 2), validation_fraction)
+
+    monkeypatch.setattr(skae._base, "train", short_train)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

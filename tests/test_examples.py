@@ -10,8 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import skae._base
-
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("plot_*.py"))
@@ -32,28 +30,12 @@ def headless(monkeypatch):
     plt.close("all")
 
 
-@pytest.fixture
-def two_epochs(monkeypatch):
-    """Cap every training run of skae at two epochs.
-
-    The examples train for dozens of epochs to make their point; here only
-    their code has to run, which two epochs do in a fraction of the time.
-    Full runs happen when the gallery is built.
-    """
-    train = skae._base.train
-
-    def short_train(net, X, epochs, validation_fraction=None):
-        return train(net, X, min(epochs, 2), validation_fraction)
-
-    monkeypatch.setattr(skae._base, "train", short_train)
-
-
 def test_every_script_is_tested():
     assert len(SCRIPTS) >= 5, "examples/plot_*.py not found"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
-def test_gallery_script_runs(script, two_epochs, monkeypatch, capsys):
+def test_gallery_script_runs(script, quick_training, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [str(script)])
     runpy.run_path(str(script), run_name="__main__")
     assert matplotlib.pyplot.get_fignums(), f"{script.name} drew no figure"
@@ -115,7 +97,7 @@ def _python_blocks(rst):
     return [textwrap.dedent("\n".join(block)) for block in blocks]
 
 
-def test_quick_start_code_runs(two_epochs, monkeypatch, tmp_path, capsys):
+def test_quick_start_code_runs(quick_training, monkeypatch, tmp_path, capsys):
     # The quick start's blocks build on each other; run them in order, in a
     # scratch folder for the model file they save.
     blocks = _python_blocks(ROOT / "docs" / "quick_start.rst")
