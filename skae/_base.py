@@ -455,7 +455,7 @@ class _BaseAutoencoder(BaseEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, `n_features_in_`)
             The decoder's outputs (the mean of ``p(x | z)``, with no
             observation noise added), in the float dtype of the training
             data.
@@ -581,7 +581,9 @@ class _BaseAutoencoder(BaseEstimator):
         self.net_ = net
         # Encoding one row gives the code width of any module, custom or not.
         self.n_components_ = self._encode(X[:1]).shape[1]
-        self._training_dtype = X.dtype
+        # The dtype's name, not a numpy.dtype: skops.io loads strings
+        # without asking the user to trust numpy.dtype.
+        self._training_dtype = X.dtype.name
         self.n_iter_ = len(net.history)
         self.loss_curve_ = [row["train_loss"] for row in net.history]
         valid = [-row["valid_loss"] for row in net.history if "valid_loss" in row]

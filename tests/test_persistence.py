@@ -44,7 +44,15 @@ _SMALL = {**TINY, "batch_size": 100}
 ESTIMATORS = [
     AutoencoderTransformer(n_components=3, **_SMALL),
     AutoencoderOutlierDetector(early_stopping=True, contamination=0.05, **_SMALL),
+    # The family's state: batch-norm buffers, dropout and noise during
+    # training, the VAE's second encoder head.
+    AutoencoderTransformer(
+        variational=True, batch_norm=True, dropout=0.1, loss="bce", **_SMALL
+    ),
+    AutoencoderOutlierDetector(noise="gaussian", sparsity=0.01, **_SMALL),
 ]
+
+ESTIMATOR_IDS = ["transformer", "detector", "vae", "denoising-detector"]
 
 
 def _outputs(model, X):
@@ -56,7 +64,7 @@ def _outputs(model, X):
     return outputs
 
 
-@pytest.fixture(scope="module", params=ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.fixture(scope="module", params=ESTIMATORS, ids=ESTIMATOR_IDS)
 def fitted(request, digits):
     return clone(request.param).fit(digits[0][:300])
 
@@ -168,3 +176,35 @@ def test_gpu_model_loads_on_cpu(digits, monkeypatch):
         loaded = skops.io.loads(data, trusted=TRUSTED_TYPES)
     assert loaded.net_.device == "cpu"
     np.testing.assert_allclose(loaded.transform(X), model.transform(X), atol=1e-5)
+
+
+class CustomModule(torch.nn.Module):
+    """A user's own network: one linear layer each way."""
+
+    def __init__(self, n_features, n_components, scale=1.0):
+        super().__init__()
+        self.encoder = torch.nn.Linear(n_features, n_components)
+        self.decoder = torch.nn.Linear(n_components, n_features)
+        self.scale = scale
+
+    def encode(self, x):
+        return self.encoder(x) * self.scale
+
+    def decode(self, z):
+        return self.decoder(z)
+
+
+def test_a_custom_module_is_one_more_type_to_trust(digits):
+    # Loading builds the user's module class, so skops must be told to
+    # trust it: the documented rule for custom modules.
+    X = digits[0][:100]
+    model = AutoencoderTransformer(
+        module=CustomModule, module_params={"scale": 0.5}, **_SMALL
+    ).fit(X)
+    data = skops.io.dumps(model)
+    module_type = f"{__name__}.CustomModule"
+    assert skops.io.get_untrusted_types(data=data) == sorted(
+        [module_type, "skae._transformer.AutoencoderTransformer"]
+    )
+    loaded = skops.io.loads(data, trusted=[*TRUSTED_TYPES, module_type])
+    assert_array_equal(loaded.transform(X), model.transform(X))
