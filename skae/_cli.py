@@ -222,13 +222,25 @@ _FIT_OPTIONS = [
 ]
 
 
+def _default_text(param, transformer, detector):
+    """The help's default: the transformer's, and the detector's if it differs."""
+    if param not in transformer:
+        return f"default: {detector[param]!r}"
+    text = f"default: {transformer[param]!r}"
+    if detector[param] != transformer[param]:
+        text += f", with --outlier: {detector[param]!r}"
+    return text
+
+
 def _add_fit_options(parser):
-    defaults = AutoencoderOutlierDetector().get_params()
+    transformer = AutoencoderTransformer().get_params()
+    detector = AutoencoderOutlierDetector().get_params()
     group = parser.add_argument_group(
         "model parameters", "Each sets the estimator parameter named in brackets."
     )
     for flag, param, kwargs, text in _FIT_OPTIONS:
-        text = f"{text} [{param}, default: {defaults[param]!r}]"
+        default = _default_text(param, transformer, detector)
+        text = f"{text} [{param}, {default}]"
         group.add_argument(flag, dest=param, default=None, help=text, **kwargs)
 
 

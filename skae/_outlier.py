@@ -142,11 +142,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     n_components_ : int
         Size of the code: ``n_components``, with ``"auto"`` resolved.
 
-    code_bounds_ : ndarray of shape (2, n_components_) or None
+    code_bounds_ : ndarray of shape (2, `n_components_`) or None
         Lower and upper bounds the codes are clipped to when scoring, or
         None when ``code_clip_quantile=None``.
 
-    error_scale_ : ndarray of shape (n_features_in_,) or None
+    error_scale_ : ndarray of shape (`n_features_in_`,) or None
         The per-feature training error each feature's error is divided by,
         or None when ``error_scaling=None``.
 

@@ -283,6 +283,18 @@ def test_every_option_of_every_command_is_documented(capsys):
         assert f"usage: skae {name}" in capsys.readouterr().out
 
 
+def test_fit_help_shows_both_estimators_defaults(capsys):
+    # The detector's defaults differ from the transformer's; --help gives each.
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    transformer, detector = AutoencoderTransformer(), AutoencoderOutlierDetector()
+    assert transformer.max_iter != detector.max_iter
+    expected = f"default: {transformer.max_iter}, with --outlier: {detector.max_iter}"
+    assert f"[max_iter, {expected}]" in text
+    assert f"[learning_rate_init, default: {transformer.learning_rate_init}]" in text
+
+
 def test_console_errors_have_no_traceback(files):
     # The real entry point, in a fresh interpreter, as a user meets it.
     result = subprocess.run(
