@@ -60,7 +60,7 @@ def main(argv=None):
     mib = 2**20
     print(f"input: {args.rows} x {args.features} float32 = {X.nbytes / mib:.0f} MiB")
     detector = AutoencoderOutlierDetector(
-        n_components=8, max_iter=args.epochs, tol=0, device="cpu", random_state=0
+        n_components=8, batch_size=256, max_iter=args.epochs, device="cpu", random_state=0
     )
     rows = []
     # The first fit also pays torch's one-off start-up (kernels, thread

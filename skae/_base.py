@@ -678,8 +678,12 @@ class _BaseAutoencoder(BaseEstimator):
                 "sklearn.preprocessing.MinMaxScaler or use loss='mse'."
             )
 
-    def _map_batches(self, X, fn):
-        """Apply ``fn`` to X in inference batches; gather rows in X's dtype."""
+    def _batches(self, X):
+        """Yield ``(rows, x)``: X's inference batches on the net's device.
+
+        The module is in evaluation mode and autograd is off while the
+        caller handles each batch.
+        """
         net = self.net_
         net.module_.eval()
         device = torch.device(net.device)
@@ -687,15 +691,20 @@ class _BaseAutoencoder(BaseEstimator):
             X = X.tocsr()  # row slices of CSC would scan every column
         # Wide data gets fewer rows per batch, so that one batch of input
         # stays within about 4 MiB of float32 whatever the feature count.
-        rows = max(1, min(INFERENCE_BATCH_SIZE, 2**20 // max(X.shape[1], 1)))
-        out = None
+        step = max(1, min(INFERENCE_BATCH_SIZE, 2**20 // max(X.shape[1], 1)))
         with torch.inference_mode():
-            for start in range(0, X.shape[0], rows):
-                stop = start + rows
-                result = fn(move_batch(to_tensor(X[start:stop]), device))
-                if out is None:
-                    out = np.empty((X.shape[0], *result.shape[1:]), dtype=X.dtype)
-                out[start:stop] = result.cpu().numpy()
+            for start in range(0, X.shape[0], step):
+                rows = slice(start, start + step)
+                yield rows, move_batch(to_tensor(X[rows]), device)
+
+    def _map_batches(self, X, fn):
+        """Apply ``fn`` to X in inference batches; gather rows in X's dtype."""
+        out = None
+        for rows, x in self._batches(X):
+            result = fn(x)
+            if out is None:
+                out = np.empty((X.shape[0], *result.shape[1:]), dtype=X.dtype)
+            out[rows] = result.cpu().numpy()
         return out
 
     def _encode(self, X):

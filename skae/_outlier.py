@@ -113,8 +113,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         reconstructed by extrapolation and look normal. ``None`` decodes
         the codes unchanged.
 
-    error_scaling : {"mean", "median"} or None, default="mean"
-        Divide each feature's error by its mean (or median) over the
+    error_scaling : {"mean"} or None, default="mean"
+        Divide each feature's error by its mean over the
         training data before averaging over features, so every feature
         weighs the same and one badly reconstructed or badly scaled
         feature cannot dominate the score. Scores are then in units of the
@@ -204,7 +204,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         ],
         "trim_fraction": [Interval(Real, 0, 0.5, closed="both")],
         "code_clip_quantile": [None, Interval(Real, 0, 0.5, closed="left")],
-        "error_scaling": [None, StrOptions({"mean", "median"})],
+        "error_scaling": [None, StrOptions({"mean"})],
     }
 
     def __init__(
@@ -337,9 +337,14 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             q = self.code_clip_quantile
             self.code_bounds_ = np.quantile(self._encode(X), [q, 1 - q], axis=0)
         self.error_scale_ = None
-        if self.error_scaling is not None:
-            average = np.mean if self.error_scaling == "mean" else np.median
-            scale = average(self._elementwise_error(X), axis=0).astype(np.float64)
+        if self.error_scaling == "mean":
+            # Summed batch by batch: the n_samples x n_features matrix of
+            # errors would be as large as X itself.
+            total = sum(
+                self._elementwise_error(x).sum(dim=0, dtype=torch.float64)
+                for _, x in self._batches(X)
+            )
+            scale = total.cpu().numpy() / X.shape[0]
             # A feature the network reconstructs almost perfectly (a
             # constant one) would get an unbounded weight; cap it at 1000
             # times the average.
@@ -355,30 +360,34 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         self.threshold_ = float(threshold)
         self.labels_ = (errors > threshold).astype(int)
 
-    def _elementwise_error(self, X):
-        """Loss of every entry of X, decoded from codes within code_bounds_."""
-        module, criterion = self.net_.module_, self.net_.criterion_
-        bounds = self.code_bounds_
-
-        def error(x):
-            code = module.encode(x)
-            if bounds is not None:
-                low, high = torch.as_tensor(bounds, dtype=code.dtype, device=x.device)
-                code = torch.clamp(code, low, high)
-            return criterion.elementwise(module.decode(code), x)
-
-        return self._map_batches(X, error)
+    def _elementwise_error(self, x):
+        """Loss of every entry of the batch x, decoded from clipped codes."""
+        module = self.net_.module_
+        code = module.encode(x)
+        if self.code_bounds_ is not None:
+            low, high = torch.as_tensor(
+                self.code_bounds_, dtype=code.dtype, device=x.device
+            )
+            code = torch.clamp(code, low, high)
+        return self.net_.criterion_.elementwise(module.decode(code), x)
 
     def _reconstruction_error(self, X):
-        elementwise = self._elementwise_error(X)
-        if self.error_scale_ is not None:
-            elementwise = elementwise / self.error_scale_
-        error = elementwise.mean(axis=1)
-        if self.variational:
-            # A VAE scores by its negative ELBO per feature: add the KL term,
-            # which no feature owns, to the (scaled) reconstruction error.
-            module, n_features = self.net_.module_, X.shape[1]
-            error = error + self._map_batches(
-                X, lambda x: kl_divergence(*module.encode_distribution(x)) / n_features
-            )
-        return error.astype(X.dtype, copy=False)
+        scale = self.error_scale_
+        if scale is not None:
+            scale = torch.as_tensor(scale, dtype=torch.float32, device=self.net_.device)
+        module, n_features = self.net_.module_, X.shape[1]
+
+        def error(x):
+            elementwise = self._elementwise_error(x)
+            if scale is not None:
+                elementwise = elementwise / scale
+            per_sample = elementwise.flatten(start_dim=1).mean(dim=1)
+            if self.variational:
+                # A VAE scores by its negative ELBO per feature: the KL term,
+                # which no feature owns, joins the (scaled) reconstruction error.
+                per_sample = per_sample + (
+                    kl_divergence(*module.encode_distribution(x)) / n_features
+                )
+            return per_sample
+
+        return self._map_batches(X, error)
