@@ -19,9 +19,11 @@ from ._modules import ACTIVATIONS
 from ._training import (
     INFERENCE_BATCH_SIZE,
     OPTIMIZERS,
+    host_buffer,
     make_net,
     move_batch,
     resolve_device,
+    synchronize,
     to_tensor,
     train,
 )
@@ -65,7 +67,7 @@ _DOC_FRAGMENTS = {
 
     batch_size : int, default=256
         Rows per training mini-batch. Inference uses larger batches of
-        4096 rows, chosen for throughput.
+        2048 rows, chosen for throughput.
 
     max_iter : int, default=200
         Maximum number of epochs (skorch's ``max_epochs``).
@@ -350,8 +352,12 @@ class _BaseAutoencoder(BaseEstimator):
                 stop = start + INFERENCE_BATCH_SIZE
                 result = fn(move_batch(to_tensor(X[start:stop]), device))
                 if out is None:
-                    out = np.empty((X.shape[0], *result.shape[1:]), dtype=X.dtype)
-                out[start:stop] = result.cpu().numpy()
+                    shape = (X.shape[0], *result.shape[1:])
+                    out, out_tensor = host_buffer(shape, X.dtype, device)
+                # From CUDA this copy is queued, not waited for: the host
+                # syncs once below instead of once per batch.
+                out_tensor[start:stop].copy_(result, non_blocking=True)
+        synchronize(device)
         return out
 
     def _encode(self, X):
