@@ -60,7 +60,11 @@ def main(argv=None):
     mib = 2**20
     print(f"input: {args.rows} x {args.features} float32 = {X.nbytes / mib:.0f} MiB")
     detector = AutoencoderOutlierDetector(
-        n_components=8, batch_size=256, max_iter=args.epochs, device="cpu", random_state=0
+        n_components=8,
+        batch_size=256,
+        max_iter=args.epochs,
+        device="cpu",
+        random_state=0,
     )
     rows = []
     # The first fit also pays torch's one-off start-up (kernels, thread
@@ -78,7 +82,9 @@ def main(argv=None):
             seconds = time.perf_counter() - start
         rows.append((phase, (rss.peak - rss.before) / mib, rss.peak / mib, seconds))
 
-    print(f"{'phase':<14} {'extra MiB':>10} {'extra/input':>12} {'peak MiB':>9} {'s':>6}")
+    print(
+        f"{'phase':<14} {'extra MiB':>10} {'extra/input':>12} {'peak MiB':>9} {'s':>6}"
+    )
     for phase, extra, peak, seconds in rows:
         ratio = extra * mib / X.nbytes
         print(f"{phase:<14} {extra:10.0f} {ratio:12.2f} {peak:9.0f} {seconds:6.1f}")

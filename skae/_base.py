@@ -24,9 +24,11 @@ from ._training import (
     INFERENCE_BATCH_SIZE,
     NOISES,
     OPTIMIZERS,
+    host_buffer,
     make_net,
     move_batch,
     resolve_device,
+    synchronize,
     to_tensor,
     train,
 )
@@ -158,7 +160,7 @@ _DOC_FRAGMENTS = {
 
     batch_size : int, default=256
         Rows per training mini-batch. Inference uses larger batches of
-        4096 rows, chosen for throughput.
+        2048 rows, chosen for throughput.
 
     max_iter : int, default=200
         Maximum number of epochs (skorch's ``max_epochs``).
@@ -703,8 +705,12 @@ class _BaseAutoencoder(BaseEstimator):
         for rows, x in self._batches(X):
             result = fn(x)
             if out is None:
-                out = np.empty((X.shape[0], *result.shape[1:]), dtype=X.dtype)
-            out[rows] = result.cpu().numpy()
+                shape = (X.shape[0], *result.shape[1:])
+                out, out_tensor = host_buffer(shape, X.dtype, x.device)
+            # From CUDA this copy is queued, not waited for: the host syncs
+            # once below instead of once per batch.
+            out_tensor[rows].copy_(result, non_blocking=True)
+        synchronize(torch.device(self.net_.device))
         return out
 
     def _encode(self, X):
