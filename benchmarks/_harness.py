@@ -83,10 +83,14 @@ def setup(args):
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
     if args.device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(args.device)
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    else:
+        device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit(f"--device {args.device}: CUDA is not available here.")
+    if args.clock == "cpu" and device.type != "cpu":
+        # Time the GPU spends is not this process's CPU time.
+        raise SystemExit("--clock cpu measures CPU runs only; add --device cpu.")
     return device
 
 

@@ -155,7 +155,7 @@ def plot(results, epochs, output):
             ax.set_xscale("log")
             ax.set_yscale("log")
             other = "features" if sweep == "rows" else "rows"
-            what = f"fit, {_epochs(epochs)}" if job == "fit" else "score_samples"
+            what = f"fit, {_epochs(epochs)}" if job == "fit" else "reconstruction error"
             ax.set_title(f"{what}; {fixed:,} {other}")
             ax.set_xlabel(sweep)
             ax.set_ylabel("seconds")
