@@ -1,4 +1,4 @@
-"""Shared base of the skae estimators: parameters, fitting, batched inference."""
+"""The shared estimator: parameters, the fit driver, scoring and saving."""
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
@@ -12,229 +12,34 @@ import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, check_scalar
+
+# The one module importing scikit-learn's private helpers; _outlier.py takes
+# Interval and StrOptions from here.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
-from torch import nn
 
+from ._device import inference_batches, map_batches, resolve_device, to_tensor
 from ._losses import LOSSES
 from ._modules import ACTIVATIONS
 from ._persistence import net_from_state, net_to_state
 from ._training import (
-    INFERENCE_BATCH_SIZE,
+    ARCHITECTURE,
     NOISES,
     OPTIMIZERS,
-    host_buffer,
-    make_net,
-    move_batch,
-    resolve_device,
-    synchronize,
-    to_tensor,
+    build_net,
+    draw_seed,
+    net_spec,
     train,
+    trained_state,
 )
+from ._validation import check_combinations, check_float32_range, check_loss_domain
 from ._version import __version__
 
-__all__ = ["Interval", "StrOptions", "fill_doc"]
+__all__ = []
 
-_DOC_FRAGMENTS = {
-    "family": """``sparsity``, ``noise`` and ``variational`` turn the plain
-    autoencoder into the other members of the textbook family: sparse,
-    denoising and variational autoencoders; ``module`` takes a network of
-    your own, such as a convolutional one. The user guide's "Which
-    autoencoder?" page compares them.""",
-    "model_parameters": """n_components : int, default=2
-        Size of the code (the bottleneck), as in
-        :class:`~sklearn.decomposition.PCA`.
-
-    hidden_layer_sizes : tuple of int, default=(128, 64)
-        Widths of the encoder's hidden layers; the decoder mirrors them. The
-        network is ``n_features -> *hidden_layer_sizes -> n_components`` and
-        back. An empty tuple gives a single linear layer each way.
-
-    activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", \
-"selu", "identity"}, default="relu"
-        Activation after every hidden layer. The code layer stays linear.
-
-    output_activation : {"auto", "relu", "tanh", "sigmoid", "elu", "gelu", \
-"leaky_relu", "selu", "identity"}, default="auto"
-        Activation of the reconstruction. ``"auto"`` is ``"sigmoid"`` with
-        ``loss="bce"`` and ``"identity"`` otherwise.
-
-    dropout : float in [0, 1), default=0.0
-        Probability of zeroing each hidden unit (not the code) during
-        training, to regularise wide networks. Inference never drops.
-
-    batch_norm : bool, default=False
-        Batch-normalise every hidden layer before its activation, which can
-        speed up the training of deep networks. Needs at least 2 training
-        samples; at inference the statistics of the training data are used.
-
-    loss : {"mse", "bce", "l1", "huber"}, default="mse"
-        Reconstruction loss, averaged over features. It is both the training
-        objective and the per-sample error behind ``score_samples``.
-        ``"bce"`` (binary cross-entropy) is the loss for data in [0, 1],
-        such as pixel intensities scaled by
-        :class:`~sklearn.preprocessing.MinMaxScaler`: it reads each feature
-        as the probability of a pixel being on, its gradient does not fade
-        near 0 and 1 as that of ``"mse"`` through a sigmoid does, and with
-        ``variational=True`` it makes ``score_samples`` the ELBO of a
-        Bernoulli decoder. It raises for data outside [0, 1]. ``"l1"`` and
-        ``"huber"`` are less sensitive to a few large errors than ``"mse"``.
-
-    sparsity : float, default=0.0
-        Weight of an L1 penalty on the codes, which makes a *sparse
-        autoencoder* (the idea of Keras' ``activity_regularizer``): each
-        sample's loss gains ``sparsity * sum(abs(code)) / n_features``, so
-        that few code units are active for any one sample. Typical values
-        lie between 1e-3 and 1e-1; it is most useful with a wide code. Pair
-        it with a small ``alpha`` (say 1e-3): without weight decay the
-        decoder can grow its weights, and the penalty then mostly shrinks
-        the scale of the codes instead of zeroing entries. Not combinable
-        with ``variational=True``, whose KL term already regularises the
-        codes.
-
-    noise : {"gaussian", "masking"} or None, default=None
-        Corrupt the training inputs but not the targets, which makes a
-        *denoising autoencoder*: it learns to map corrupted samples back to
-        clean ones, and so features that survive corruption. ``"gaussian"``
-        adds noise of standard deviation ``noise_level`` to every entry;
-        ``"masking"`` sets each entry to 0 with probability
-        ``noise_level``. The noise is drawn anew for every batch, on the
-        training device, and seeded by ``random_state``. ``transform``,
-        ``inverse_transform`` and the scores never add noise.
-
-    noise_level : float, default=0.1
-        Standard deviation of the Gaussian noise, in the units of the
-        (scaled) data, or the probability of masking an entry, below 1.
-        Ignored when ``noise=None``.
-
-    variational : bool, default=False
-        Train a *variational autoencoder* (VAE): the encoder gives the mean
-        and log-variance of a Gaussian posterior ``q(z | x)``, the decoder
-        reconstructs from a draw of it (the reparameterisation trick), and
-        the loss adds ``beta`` times the KL divergence of ``q(z | x)`` from
-        the standard normal prior. ``transform`` returns the posterior
-        mean, ``score_samples`` minus the negative ELBO, and ``sample``
-        draws new data.
-
-    beta : float, default=1.0
-        Weight of the KL term when ``variational=True``; ``beta > 1`` (a
-        beta-VAE) gives codes closer to the prior at the cost of blurrier
-        reconstructions. The KL, summed over the latent dimensions, is
-        divided by ``n_features``, as the reconstruction loss is averaged
-        over features: with ``beta=1`` the training loss is the negative
-        ELBO per feature, and its scale does not change with the width of
-        the data. Ignored when ``variational=False``.
-
-    module : torch.nn.Module subclass or None, default=None
-        A network class of your own, used instead of the fully connected
-        one (for example a convolutional autoencoder for images). It must
-        define ``encode(x)``, returning codes of shape
-        ``(n_samples, n_codes)``, and ``decode(z)``, returning
-        reconstructions of ``x``'s shape ``(n_samples, n_features)``; with
-        ``variational=True`` also ``encode_distribution(x)``, returning the
-        posterior mean and log-variance, with ``encode`` returning the mean.
-        It is built at ``fit`` with the keyword arguments ``n_features``
-        and ``n_components`` where its constructor accepts them, and with
-        ``module_params``. ``hidden_layer_sizes``, ``activation`` and
-        ``output_activation`` do not apply to it (with ``loss="bce"`` its
-        output must lie in [0, 1]); ``dropout`` and ``batch_norm`` must keep
-        their defaults.
-
-    module_params : dict or None, default=None
-        Further keyword arguments of ``module``'s constructor, as
-        ``kernel_params`` are for the kernel of
-        :class:`~sklearn.decomposition.KernelPCA`. Each entry is also
-        exposed as a parameter ``module__<name>``, as skorch names them:
-        ``set_params(module__channels=8)`` updates ``module_params``, so
-        ``GridSearchCV`` can search ``{"module__channels": [8, 16]}``.
-
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
-        Torch optimizer. ``"sgd"`` uses Nesterov momentum 0.9.
-
-    learning_rate_init : float, default=1e-3
-        Learning rate (skorch's ``lr``).
-
-    alpha : float, default=0.0
-        L2 penalty, passed to the optimizer as ``weight_decay``.
-
-    batch_size : int, default=256
-        Rows per training mini-batch. Inference uses larger batches of
-        2048 rows, chosen for throughput.
-
-    max_iter : int, default=200
-        Maximum number of epochs (skorch's ``max_epochs``).
-
-    tol : float, default=1e-4
-        Smallest decrease of the monitored loss that counts as an
-        improvement.
-
-    n_iter_no_change : int, default=10
-        Training stops when the monitored loss has not improved by ``tol``
-        for this many epochs in a row. The monitored loss is the training
-        loss, or the validation loss when ``early_stopping=True``.
-
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data, monitor the
-        loss on it, and restore the weights of the best epoch at the end.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping=True``.
-
-    device : str, default="auto"
-        Torch device to train and infer on: ``"auto"`` (CUDA when available,
-        else the CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``. A model
-        trained on a GPU unpickles on a machine without one, on the CPU.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split.
-        Pass an int for reproducible results on the CPU. Torch's and
-        NumPy's global random states are left unchanged.
-
-    verbose : int, default=0
-        ``0`` prints nothing; ``1`` or more prints one line per epoch with
-        the training loss, the validation loss and the epoch's duration.
-
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the network of the previous
-        call instead of starting from new weights.""",
-    "fitted_attributes": """net_ : skorch.NeuralNet
-        The trained skorch net. ``net_.module_`` is the torch module and
-        ``net_.history`` the per-epoch training record.
-
-    n_components_ : int
-        Width of the codes: ``n_components``, or what the ``encode`` method
-        of a custom ``module`` returns.
-
-    n_iter_ : int
-        Number of epochs trained, over all ``fit`` and ``partial_fit``
-        calls since the network was created.
-
-    loss_curve_ : list of float
-        Training loss at each epoch.
-
-    validation_scores_ : list of float or None
-        Minus the validation loss at each epoch (higher is better, as
-        ``score``) when ``early_stopping=True``, else None.
-
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
-        has feature names that are all strings.""",
-}
-
-
-def fill_doc(cls):
-    """Insert the shared parameter and attribute docs into a docstring.
-
-    The docstrings of both estimators hold ``%(family)s``,
-    ``%(model_parameters)s`` and ``%(fitted_attributes)s``, so each
-    parameter is documented once.
-    """
-    cls.__doc__ = cls.__doc__ % _DOC_FRAGMENTS
-    return cls
+#: Prefix of the parameters passed to a custom module, as skorch spells them.
+_MODULE_PREFIX = "module__"
 
 
 def _check_variational(estimator):
@@ -247,33 +52,15 @@ def _check_variational(estimator):
     return True
 
 
-def _draw_seed(random_state):
-    """A torch seed from ``random_state`` that leaves NumPy's global state be."""
-    if random_state is None:
-        # check_random_state(None) would draw from, and advance, np.random's
-        # global generator; a fresh Generator takes OS entropy instead.
-        return int(np.random.default_rng().integers(2**31 - 1))
-    return int(check_random_state(random_state).randint(2**31 - 1))
-
-
-def _check_float32_range(X):
-    """Reject finite float64 values that float32, torch's dtype, makes inf."""
-    limit = np.finfo(np.float32).max
-    largest = abs(X).max() if X.dtype == np.float64 and X.size else 0
-    if largest > limit:
-        raise ValueError(
-            f"X has values of magnitude up to {largest:.3g}, beyond "
-            f"float32's range ({limit:.3g}) in which the network computes. "
-            "Scale the data, for example with sklearn.preprocessing.StandardScaler."
-        )
-
-
 class _BaseAutoencoder(BaseEstimator):
-    """Fitting and batched inference shared by the skae estimators.
+    """Fitting, scoring and saving shared by the skae estimators.
 
     Subclasses add the public API of their kind (transformer or outlier
-    detector) and may override :meth:`_after_fit` to compute what depends on
-    the training data once the network is trained.
+    detector) and may extend these hooks: :meth:`_n_components` and
+    :meth:`_criterion_params` resolve parameters into the net spec,
+    :meth:`_after_fit` computes what depends on the training data once the
+    network is trained, and :meth:`_scoring_arguments` passes fitted values
+    to the scoring path.
     """
 
     _parameter_constraints: dict = {
@@ -336,6 +123,7 @@ class _BaseAutoencoder(BaseEstimator):
         random_state=None,
         verbose=0,
         warm_start=False,
+        **module__kwargs,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -364,6 +152,7 @@ class _BaseAutoencoder(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self._set_module_kwargs(module__kwargs)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -409,7 +198,7 @@ class _BaseAutoencoder(BaseEstimator):
         return self._fit(X, incremental=True)
 
     def score_samples(self, X):
-        """Minus the reconstruction error of each sample.
+        """Compute minus the reconstruction error of each sample.
 
         The error is the estimator's ``loss`` averaged over features, so
         higher scores mean better reconstructed, more typical samples.
@@ -431,9 +220,11 @@ class _BaseAutoencoder(BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,)
             Minus the per-sample reconstruction error, in X's float dtype.
+            A row whose values overflow float32 inside the network scores
+            ``-inf``, with a ``RuntimeWarning``: never NaN.
         """
         X = self._validate_fitted_input(X)
-        self._check_loss_domain(X)
+        check_loss_domain(X, self._net_spec_["criterion"]["loss"])
         return -self._reconstruction_error(X)
 
     @available_if(_check_variational)
@@ -489,27 +280,24 @@ class _BaseAutoencoder(BaseEstimator):
         Parameters
         ----------
         deep : bool, default=True
-            If True, also list ``module__<name>`` for each entry of
-            ``module_params``.
+            Not used: the estimator holds no sub-estimators. Present for
+            API consistency.
 
         Returns
         -------
         params : dict
-            Parameter names mapped to their values.
+            Parameter names mapped to their values, the ``module__<name>``
+            arguments of a custom module included.
         """
         params = super().get_params(deep=deep)
-        # What set_params accepts, get_params(deep=True) lists. An invalid
-        # module_params is left for fit to report: get_params must not raise.
-        if deep and isinstance(self.module_params, dict):
-            for name, value in self.module_params.items():
-                params[f"module__{name}"] = value
+        params.update(self._module_kwargs)
         return params
 
     def set_params(self, **params):
         """Set the parameters of this estimator.
 
-        ``module__<name>=value`` sets the entry ``name`` of
-        ``module_params``, as skorch spells the arguments of its module.
+        ``module__<name>=value`` sets an argument of a custom module's
+        constructor, as skorch spells it.
 
         Parameters
         ----------
@@ -521,18 +309,55 @@ class _BaseAutoencoder(BaseEstimator):
         self : object
             The estimator.
         """
-        entries = {
-            key.removeprefix("module__"): params.pop(key)
-            for key in list(params)
-            if key.startswith("module__")
-        }
-        if entries:
-            # A new dict: the old one may be shared with a clone's.
-            given = params.get("module_params", self.module_params) or {}
-            params["module_params"] = {**given, **entries}
+        self._set_module_kwargs(
+            {
+                key: params.pop(key)
+                for key in list(params)
+                if key.startswith(_MODULE_PREFIX)
+            }
+        )
         return super().set_params(**params)
 
+    def _set_module_kwargs(self, module_kwargs):
+        # A private dict, not attributes: scikit-learn's checks allow no
+        # public attribute beyond the signature's. A new dict each time, as
+        # a clone's must not share it.
+        for key in module_kwargs:
+            if not key.startswith(_MODULE_PREFIX) or key == _MODULE_PREFIX:
+                raise TypeError(
+                    f"{type(self).__name__} got an unexpected keyword argument "
+                    f"{key!r}; the only free-form arguments are "
+                    "module__<name>, for the constructor of a custom module."
+                )
+        self._module_kwargs = {**getattr(self, "_module_kwargs", {}), **module_kwargs}
+
+    def _params(self):
+        """``get_params()``, with ``module__<name>`` merged into module_params."""
+        params = self.get_params(deep=False)
+        module_kwargs = {
+            key.removeprefix(_MODULE_PREFIX): params.pop(key)
+            for key in list(params)
+            if key.startswith(_MODULE_PREFIX)
+        }
+        if module_kwargs:
+            params["module_params"] = {
+                **(params["module_params"] or {}),
+                **module_kwargs,
+            }
+        return params
+
     def _fit(self, X, incremental):
+        """Fit as a transaction: on any exception, the estimator is left as
+        it was before the call, and the exception propagates."""
+        before = dict(vars(self))
+        try:
+            return self._fit_once(X, incremental)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _fit_once(self, X, incremental):
         continuing = hasattr(self, "net_") and (incremental or self.warm_start)
         X = validate_data(
             self,
@@ -541,28 +366,28 @@ class _BaseAutoencoder(BaseEstimator):
             dtype=[np.float64, np.float32],
             reset=not continuing,
         )
-        _check_float32_range(X)
-        self._check_loss_domain(X)
-        sizes = list(self.hidden_layer_sizes)
-        if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        self._check_variant(n_samples=X.shape[0])
+        check_float32_range(X)
+        params = self._params()
+        check_loss_domain(X, params["loss"])
+        check_combinations(params, n_samples=X.shape[0])
+        seed = self._net_spec_["seed"] if continuing else draw_seed(self.random_state)
+        spec = net_spec(
+            params,
+            n_features=X.shape[1],
+            n_components=self._n_components(X.shape[1]),
+            criterion=self._criterion_params(),
+            device=resolve_device(self.device),
+            seed=seed,
+        )
+        state = None
         if continuing:
-            net = self.net_
-            net.set_params(
-                lr=self.learning_rate_init,
-                batch_size=self.batch_size,
-                verbose=self.verbose,
-                noise=self.noise,
-                noise_level=self.noise_level,
-            )
-        else:
-            net = self._make_net(
-                X, resolve_device(self.device), _draw_seed(self.random_state)
-            )
+            self._check_architecture(spec)
+            same_optimizer = spec["optimizer"] == self._net_spec_["optimizer"]
+            state = trained_state(self.net_, keep_optimizer=same_optimizer)
+        # A new net even when continuing, loaded with the trained state:
+        # every fit builds its net from the current parameters in one way,
+        # and the previous net stays intact should this fit fail.
+        net = build_net(spec, state)
         epochs = 1 if incremental else self.max_iter
         validation = self.validation_fraction if self.early_stopping else None
         n_run, stopped = train(
@@ -574,13 +399,9 @@ class _BaseAutoencoder(BaseEstimator):
             None if incremental else validation,
         )
         if not (incremental or stopped) and n_run == epochs:
-            warnings.warn(
-                f"Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            self._warn_max_iter()
         self.net_ = net
+        self._net_spec_ = spec
         # Encoding one row gives the code width of any module, custom or not.
         self.n_components_ = self._encode(X[:1]).shape[1]
         # The dtype's name, not a numpy.dtype: skops.io loads strings
@@ -590,74 +411,54 @@ class _BaseAutoencoder(BaseEstimator):
         self.loss_curve_ = [row["train_loss"] for row in net.history]
         valid = [-row["valid_loss"] for row in net.history if "valid_loss" in row]
         self.validation_scores_ = valid if self.early_stopping else None
-        self._after_fit(X)
+        self._after_fit(X, incremental)
         return self
 
-    def _make_net(self, X, device, seed):
-        """Hook that builds the untrained net for training data ``X``.
+    def _warn_max_iter(self):
+        warnings.warn(
+            f"Maximum iterations ({self.max_iter}) reached and the "
+            "optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
-        Subclasses override it to resolve data-dependent parameters (into
-        fitted attributes, never into the parameters) or to swap parts of
-        the net before it is initialised.
-        """
-        return make_net(self.get_params(), X.shape[1], device, seed)
+    def _check_architecture(self, spec):
+        """Raise ValueError where a warm start would change the network."""
+        fitted = self._net_spec_
+        changed = [key for key in ARCHITECTURE if spec[key] != fitted[key]]
+        if not changed:
+            return
+        details = []
+        for key in changed:
+            if isinstance(spec[key], dict):
+                details.extend(
+                    f"{name} ({fitted[key].get(name)!r} -> {spec[key].get(name)!r})"
+                    for name in sorted(spec[key].keys() | fitted[key].keys())
+                    if spec[key].get(name) != fitted[key].get(name)
+                )
+            else:
+                details.append(f"{key} ({fitted[key]!r} -> {spec[key]!r})")
+        raise ValueError(
+            "warm_start=True and partial_fit continue training the fitted "
+            "network, but the parameters changed its layers: "
+            f"{', '.join(details)}. Restore them, or fit a new network "
+            "(warm_start=False, or a clone of this estimator)."
+        )
 
-    def _after_fit(self, X):
+    def _n_components(self, n_features):
+        """Code size of the built-in network, resolved for ``n_features``."""
+        return self.n_components
+
+    def _criterion_params(self):
+        """Keyword arguments of the training criterion."""
+        return {"loss": self.loss, "sparsity": self.sparsity, "beta": self.beta}
+
+    def _after_fit(self, X, incremental):
         """Hook for what depends on the training data and trained network."""
 
-    def _check_variant(self, n_samples):
-        """Raise ValueError for parameter combinations that make no sense."""
-        if self.noise == "masking" and self.noise_level >= 1:
-            raise ValueError(
-                "noise='masking' sets each input entry to 0 with probability "
-                f"noise_level, which must be below 1; got {self.noise_level}."
-            )
-        if self.variational and self.sparsity:
-            raise ValueError(
-                "sparsity does not combine with variational=True: the KL term "
-                "already pulls the codes toward the prior (tune beta instead). "
-                "Set sparsity=0 or variational=False."
-            )
-        if self.batch_norm and n_samples < 2:
-            raise ValueError(
-                "batch_norm=True needs at least 2 training samples to compute "
-                "batch statistics, got 1 sample."
-            )
-        if self.module is None:
-            if self.module_params:
-                raise ValueError(
-                    "module_params go to the constructor of a custom module, "
-                    "but module=None: the built-in network takes its settings "
-                    "from the estimator's parameters."
-                )
-            return
-        self._check_custom_module()
-
-    def _check_custom_module(self):
-        """Check the parameters that go with a custom ``module`` class.
-
-        Its methods are checked on the built network, by ``train``.
-        """
-        module = self.module
-        if not issubclass(module, nn.Module):
-            raise ValueError(
-                "module must be a torch.nn.Module subclass (the class itself, "
-                f"not an instance); got {module!r}."
-            )
-        if self.dropout or self.batch_norm:
-            raise ValueError(
-                "dropout and batch_norm configure the built-in network; build "
-                f"them into {module.__name__} instead (its settings go in "
-                "module_params)."
-            )
-        reserved = sorted(
-            {"n_features", "n_components"} & set(self.module_params or {})
-        )
-        if reserved:
-            raise ValueError(
-                f"module_params must not set {', '.join(reserved)}: n_features "
-                "comes from the data and n_components from the estimator."
-            )
+    def _scoring_arguments(self, device):
+        """Keyword arguments of ``net_.per_sample_loss`` beyond the batch."""
+        return {}
 
     def _validate_fitted_input(self, X):
         check_is_fitted(self)
@@ -669,49 +470,18 @@ class _BaseAutoencoder(BaseEstimator):
             dtype=[np.float64, np.float32],
             reset=False,
         )
-        _check_float32_range(X)
+        check_float32_range(X)
         return X
 
-    def _check_loss_domain(self, X):
-        if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "loss='bce' (binary cross-entropy) needs data in [0, 1], but X "
-                f"ranges over [{X.min():.4g}, {X.max():.4g}]. Scale it with "
-                "sklearn.preprocessing.MinMaxScaler or use loss='mse'."
-            )
+    def _inference_batches(self, X):
+        """X's inference batches on the net's device, the module in eval mode."""
+        self.net_.module_.eval()
+        return inference_batches(X, torch.device(self.net_.device))
 
-    def _batches(self, X):
-        """Yield ``(rows, x)``: X's inference batches on the net's device.
-
-        The module is in evaluation mode and autograd is off while the
-        caller handles each batch.
-        """
-        net = self.net_
-        net.module_.eval()
-        device = torch.device(net.device)
-        if sp.issparse(X):
-            X = X.tocsr()  # row slices of CSC would scan every column
-        # Wide data gets fewer rows per batch, so that one batch of input
-        # stays within about 4 MiB of float32 whatever the feature count.
-        step = max(1, min(INFERENCE_BATCH_SIZE, 2**20 // max(X.shape[1], 1)))
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], step):
-                rows = slice(start, start + step)
-                yield rows, move_batch(to_tensor(X[rows]), device)
-
-    def _map_batches(self, X, fn):
-        """Apply ``fn`` to X in inference batches; gather rows in X's dtype."""
-        out = None
-        for rows, x in self._batches(X):
-            result = fn(x)
-            if out is None:
-                shape = (X.shape[0], *result.shape[1:])
-                out, out_tensor = host_buffer(shape, X.dtype, x.device)
-            # From CUDA this copy is queued, not waited for: the host syncs
-            # once below instead of once per batch.
-            out_tensor[rows].copy_(result, non_blocking=True)
-        synchronize(torch.device(self.net_.device))
-        return out
+    def _map_batches(self, X, fn, dtype=None):
+        """Apply ``fn`` to X's inference batches, the module in eval mode."""
+        self.net_.module_.eval()
+        return map_batches(X, fn, torch.device(self.net_.device), dtype)
 
     def _encode(self, X):
         return self._map_batches(X, self.net_.module_.encode)
@@ -720,8 +490,21 @@ class _BaseAutoencoder(BaseEstimator):
         return self._map_batches(Z, self.net_.module_.decode)
 
     def _reconstruction_error(self, X):
-        """Per-sample error behind ``score_samples``; a VAE's negative ELBO."""
-        return self._map_batches(X, self.net_.per_sample_loss)
+        """Per-sample error behind ``score_samples``; ``inf`` for a row that
+        overflows float32 in the network, with a warning."""
+        kwargs = self._scoring_arguments(torch.device(self.net_.device))
+        errors = self._map_batches(X, lambda x: self.net_.per_sample_loss(x, **kwargs))
+        overflowed = np.isinf(errors)
+        if overflowed.any():
+            warnings.warn(
+                f"{overflowed.sum()} of {len(errors)} rows overflowed float32 "
+                "inside the network; they get the worst possible score (-inf) "
+                "and count as outliers. Scale the data as the training data "
+                "was scaled.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return errors
 
     def __getstate__(self):
         # A new dict: object.__getstate__ returns the instance's own
@@ -730,7 +513,7 @@ class _BaseAutoencoder(BaseEstimator):
         if "net_" in state:
             # skorch pickles its torch objects as a pickle nested in the
             # net's state, which skops.io cannot audit. Plain data
-            # (parameters, NumPy arrays) keeps secure loading possible, and
+            # (NumPy arrays, numbers) keeps secure loading possible, and
             # serves pickle as well.
             state["net_"] = net_to_state(state["net_"])
         return state
@@ -751,11 +534,11 @@ class _BaseAutoencoder(BaseEstimator):
         net_state = state.pop("net_", None)
         super().__setstate__(state)
         if net_state is not None:
-            # make_net supplies the net's classes and callbacks from this
-            # estimator's parameters; the architecture, device and seed it
-            # is given are then replaced by the saved ones.
-            net = make_net(self.get_params(), self.n_features_in_, "cpu", 0)
-            self.net_ = net_from_state(net_state, net)
+            # The net is rebuilt from the fitted spec, what the last fit
+            # trained, never from the parameters, which set_params may have
+            # changed since.
+            self.net_ = net_from_state(self._net_spec_, net_state)
+            self._net_spec_ = {**self._net_spec_, "device": self.net_.device}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

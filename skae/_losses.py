@@ -129,15 +129,39 @@ class ReconstructionLoss(nn.Module):
         """Reconstruction loss of every entry, in the shape of ``target``."""
         return LOSSES[self.loss](reconstruction, target, reduction="none")
 
-    def per_sample(self, reconstruction, target, posterior=None):
-        """Loss of each row, averaged over its features.
+    def scored(self, reconstruction, target, posterior=None, feature_scale=None):
+        """The two parts of a scoring loss: per entry, and per row.
 
-        Given the posterior of a variational autoencoder, the KL term is
-        added with weight 1 (not ``beta``): the result is then the negative
-        ELBO per feature, comparable across values of ``beta``.
+        Parameters
+        ----------
+        reconstruction, target : torch.Tensor of shape (n_samples, ...)
+            Network output and input.
+        posterior : tuple of two torch.Tensor, default=None
+            Mean and log-variance of a VAE's posterior.
+        feature_scale : torch.Tensor of shape (n_features,), default=None
+            Divides each feature's loss.
+
+        Returns
+        -------
+        elementwise : torch.Tensor of the shape of ``target``
+            The loss of every entry, divided by ``feature_scale``.
+        kl : torch.Tensor of shape (n_samples,) or None
+            Given a posterior, its KL divergence from the prior divided by
+            the number of features, with weight 1 (not ``beta``): with the
+            mean of ``elementwise`` it makes the negative ELBO per feature,
+            comparable across values of ``beta``.
         """
         elementwise = self.elementwise(reconstruction, target)
-        error = elementwise.flatten(start_dim=1).mean(dim=1)
+        if feature_scale is not None:
+            elementwise = elementwise / feature_scale
+        kl = None
         if posterior is not None:
-            error = error + kl_divergence(*posterior) / target[0].numel()
-        return error
+            kl = kl_divergence(*posterior) / target[0].numel()
+        return elementwise, kl
+
+    def per_sample(self, reconstruction, target, posterior=None, feature_scale=None):
+        """Scoring loss of each row: the mean of :meth:`scored`'s entries of
+        the row, plus its KL term."""
+        elementwise, kl = self.scored(reconstruction, target, posterior, feature_scale)
+        error = elementwise.flatten(start_dim=1).mean(dim=1)
+        return error if kl is None else error + kl

@@ -4,70 +4,25 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
-import re
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import OutlierMixin
-from sklearn.exceptions import ConvergenceWarning
 
-from ._base import _DOC_FRAGMENTS, Interval, StrOptions, _BaseAutoencoder
-from ._losses import kl_divergence
-from ._training import make_net
+from ._base import Interval, StrOptions, _BaseAutoencoder
+from ._docstrings import fill_doc
 
 __all__ = ["AutoencoderOutlierDetector"]
 
-#: Docs of the parameters whose detector default differs from the shared
-#: one, with the reason for the default. The evidence is in
-#: ``benchmarks/bench_outliers.py`` and ``docs/outlier_benchmark.rst``.
-_DETECTOR_PARAMETER_DOCS = {
-    "n_components": """n_components : int or "auto", default="auto"
-        Size of the code (the bottleneck). ``"auto"`` is
-        ``round(sqrt(n_features))``, at least 1 (the resolved value is
-        ``n_components_``): small enough that the network cannot copy its
-        input, large enough to follow data with many correlated features.""",
-    "hidden_layer_sizes": """hidden_layer_sizes : tuple of int, default=(64,)
-        Widths of the encoder's hidden layers; the decoder mirrors them.
-        One layer of 64 units: a deeper or wider network fits the few
-        training outliers as well as the inliers.""",
-    "activation": """activation : {"relu", "tanh", "sigmoid", "elu", "gelu", \
-"leaky_relu", "selu", "identity"}, default="tanh"
-        Activation after every hidden layer. ``"tanh"`` saturates, so the
-        network does not extrapolate linearly to far-away samples and
-        reconstruct them well.""",
-    "batch_size": """batch_size : int, default=32
-        Rows per training mini-batch. Small batches give small data sets
-        enough gradient steps within ``max_iter`` epochs.""",
-    "max_iter": """max_iter : int, default=50
-        Number of epochs (skorch's ``max_epochs``). The short budget is
-        deliberate: trained to convergence, the network learns to
-        reconstruct the outliers it should flag. Reaching ``max_iter``
-        therefore raises no ``ConvergenceWarning``.""",
-}
+#: Values the calibration sample may hold: 4 Mi entries, 16 MiB of float32,
+#: and at most 10,000 rows.
+_CALIBRATION_ENTRIES = 2**22
+_CALIBRATION_ROWS = 10_000
 
 
-def _fill_detector_doc(cls):
-    """Insert the shared docs, with the detector's own defaults, into cls.
-
-    The shared parameter docs are split into their numpydoc entries (each
-    starts at a blank line and a ``name : type`` header) so the entries in
-    :data:`_DETECTOR_PARAMETER_DOCS` replace whole entries in place, and
-    the documented order still follows the signature.
-    """
-    fragment = _DOC_FRAGMENTS["model_parameters"]
-    entries = re.split(r"\n\n    (?=\w+ : )", fragment)
-    docs = {entry.split(" : ", 1)[0]: entry for entry in entries}
-    docs.update(_DETECTOR_PARAMETER_DOCS)
-    cls.__doc__ = cls.__doc__ % {
-        **_DOC_FRAGMENTS,
-        "model_parameters": "\n\n    ".join(docs.values()),
-    }
-    return cls
-
-
-@_fill_detector_doc
+@fill_doc("detector")
 class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     """Outlier detection by autoencoder reconstruction error.
 
@@ -88,69 +43,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
     Parameters
     ----------
-    %(model_parameters)s
-
-    contamination : "auto" or float, default=0.1
-        Expected share of outliers in the training data; sets the
-        threshold ``offset_``. A float in (0, 0.5] flags that share of the
-        training samples, the worst reconstructed. ``"auto"`` flags the
-        training errors above Tukey's upper fence, ``Q3 + 1.5 * IQR`` of the
-        training reconstruction errors, whatever their share.
-
-    trim_fraction : float in [0, 0.5], default=0.1
-        Share of each training mini-batch, the samples with the largest
-        reconstruction errors, left out of the loss (a trimmed loss). The
-        outliers in the training data are those samples, so they barely
-        shape the network and stay badly reconstructed. The validation loss
-        of ``early_stopping`` is trimmed alike. ``0`` trains on every
-        sample.
-
-    code_clip_quantile : float in [0, 0.5) or None, default=0.05
-        When scoring, clip each code coordinate to its
-        ``[code_clip_quantile, 1 - code_clip_quantile]`` quantiles over the
-        training data before decoding. A sample beyond the extent of the
-        training data along the learned manifold would otherwise be
-        reconstructed by extrapolation and look normal. ``None`` decodes
-        the codes unchanged.
-
-    error_scaling : {"mean"} or None, default="mean"
-        Divide each feature's error by its mean over the
-        training data before averaging over features, so every feature
-        weighs the same and one badly reconstructed or badly scaled
-        feature cannot dominate the score. Scores are then in units of the
-        typical training error, which also keeps ``threshold_`` comparable
-        across seeds. ``None`` averages the raw errors.
+    %(parameters)s
 
     Attributes
     ----------
-    offset_ : float
-        Threshold on ``score_samples``: ``decision_function`` is
-        ``score_samples - offset_`` and is negative for outliers.
-
-    decision_scores_ : ndarray of shape (n_samples,)
-        Outlier scores of the training data with PyOD's sign convention:
-        the reconstruction errors (for a VAE, the negative ELBO per
-        feature), higher is more abnormal.
-
-    threshold_ : float
-        ``-offset_``: the threshold on ``decision_scores_`` (PyOD's name).
-
-    labels_ : ndarray of shape (n_samples,)
-        Training labels with PyOD's convention: 1 for outliers, 0 for
-        inliers.
-
-    n_components_ : int
-        Size of the code: ``n_components``, with ``"auto"`` resolved.
-
-    code_bounds_ : ndarray of shape (2, `n_components_`) or None
-        Lower and upper bounds the codes are clipped to when scoring, or
-        None when ``code_clip_quantile=None``.
-
-    error_scale_ : ndarray of shape (`n_features_in_`,) or None
-        The per-feature training error each feature's error is divided by,
-        or None when ``error_scaling=None``.
-
-    %(fitted_attributes)s
+    %(attributes)s
 
     See Also
     --------
@@ -241,6 +138,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         trim_fraction=0.1,
         code_clip_quantile=0.05,
         error_scaling="mean",
+        **module__kwargs,
     ):
         super().__init__(
             n_components,
@@ -270,6 +168,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            **module__kwargs,
         )
         self.contamination = contamination
         self.trim_fraction = trim_fraction
@@ -306,88 +205,103 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
-    def _fit(self, X, incremental):
+    def _warn_max_iter(self):
         # max_iter is a deliberate budget here, not a convergence limit (see
         # its doc): the warning would fire at every default fit and suggest
         # the one change, training longer, that hurts detection.
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", "Maximum iterations", category=ConvergenceWarning
-            )
-            return super()._fit(X, incremental)
+        pass
 
-    def _make_net(self, X, device, seed):
+    def _n_components(self, n_features):
         if self.n_components == "auto":
-            self.n_components_ = max(1, round(math.sqrt(X.shape[1])))
-        else:
-            self.n_components_ = self.n_components
-        return make_net(
-            {**self.get_params(), "n_components": self.n_components_},
-            X.shape[1],
-            device,
-            seed,
-        )
+            return max(1, round(math.sqrt(n_features)))
+        return self.n_components
 
-    def _after_fit(self, X):
+    def _criterion_params(self):
+        return {**super()._criterion_params(), "trim_fraction": self.trim_fraction}
+
+    def _after_fit(self, X, incremental):
+        rows = self._update_calibration_sample(X, incremental)
         # Each step uses the previous one: the error scale is measured on
         # reconstructions from clipped codes, and the threshold on scaled
         # errors.
         self.code_bounds_ = None
         if self.code_clip_quantile is not None:
             q = self.code_clip_quantile
-            self.code_bounds_ = np.quantile(self._encode(X), [q, 1 - q], axis=0)
+            self.code_bounds_ = np.quantile(self._encode(rows), [q, 1 - q], axis=0)
         self.error_scale_ = None
         if self.error_scaling == "mean":
-            # Summed batch by batch: the n_samples x n_features matrix of
-            # errors would be as large as X itself.
-            total = sum(
-                self._elementwise_error(x).sum(dim=0, dtype=torch.float64)
-                for _, x in self._batches(X)
-            )
-            scale = total.cpu().numpy() / X.shape[0]
+            scale = self._mean_elementwise_error(rows)
             # A feature the network reconstructs almost perfectly (a
             # constant one) would get an unbounded weight; cap it at 1000
             # times the average.
             self.error_scale_ = np.maximum(scale, 1e-3 * scale.mean())
-        errors = self._reconstruction_error(X)
+        errors = self._reconstruction_error(rows)
         if self.contamination == "auto":
             q1, q3 = np.percentile(errors, [25, 75])
             threshold = q3 + 1.5 * (q3 - q1)
         else:
             threshold = np.percentile(errors, 100.0 * (1.0 - self.contamination))
         self.offset_ = float(-threshold)
-        self.decision_scores_ = errors
         self.threshold_ = float(threshold)
-        self.labels_ = (errors > threshold).astype(int)
+        self.decision_scores_ = errors if rows is X else self._reconstruction_error(X)
+        self.labels_ = (self.decision_scores_ > threshold).astype(int)
 
-    def _elementwise_error(self, x):
-        """Loss of every entry of the batch x, decoded from clipped codes."""
-        module = self.net_.module_
-        code = module.encode(x)
-        if self.code_bounds_ is not None:
-            low, high = torch.as_tensor(
-                self.code_bounds_, dtype=code.dtype, device=x.device
+    def _update_calibration_sample(self, X, incremental):
+        """Keep a uniform sample of every row trained on, for calibration.
+
+        The sample is a reservoir (Vitter's algorithm R) over the rows of all
+        ``fit`` and ``partial_fit`` calls since the network was created, so
+        the code bounds, the error scale and the threshold describe all the
+        data seen, not the last chunk. Returns the sample, which is ``X``
+        itself when X is all the data and small enough.
+        """
+        capacity = max(1, min(_CALIBRATION_ROWS, _CALIBRATION_ENTRIES // X.shape[1]))
+        continuing = incremental and hasattr(self, "_calibration_rows")
+        seen = self._n_calibration_rows_seen if continuing else 0
+        sample = self._calibration_rows if continuing else X[:0]
+        rng = np.random.default_rng([self._net_spec_["seed"], seen])
+        n_new = X.shape[0]
+        # Row seen + i of the stream replaces a random slot with probability
+        # capacity / (seen + i + 1); rows that fill free slots come first.
+        n_free = max(0, min(capacity - sample.shape[0], n_new))
+        slots = rng.integers(0, seen + np.arange(n_free, n_new) + 1)
+        kept = np.flatnonzero(slots < capacity) + n_free
+        if sp.issparse(X):
+            sample = sp.vstack([sample, X[:n_free]], format="csr")
+            sample = sample.tolil()
+        else:
+            sample = np.concatenate([sample, X[:n_free]])
+        for row, slot in zip(kept, slots[kept - n_free], strict=True):
+            sample[slot] = X[row]
+        self._calibration_rows = sample.tocsr() if sp.issparse(sample) else sample
+        self._n_calibration_rows_seen = seen + n_new
+        if not incremental and n_new <= capacity:
+            return X
+        return self._calibration_rows
+
+    def _mean_elementwise_error(self, X):
+        """Each feature's reconstruction error, averaged over X's rows."""
+        kwargs = self._scoring_arguments(torch.device(self.net_.device))
+        kwargs["feature_scale"] = None
+        total = None
+        self.net_.module_.eval()
+        # Summed batch by batch: the n_samples x n_features matrix of errors
+        # would be as large as X itself.
+        for _, x in self._inference_batches(X):
+            elementwise, _ = self.net_.elementwise_loss(x, **kwargs)
+            batch = elementwise.sum(dim=0, dtype=torch.float64)
+            total = batch if total is None else total + batch
+        return total.cpu().numpy() / X.shape[0]
+
+    def _scoring_arguments(self, device):
+        def tensor(array):
+            return (
+                None
+                if array is None
+                else torch.as_tensor(array, dtype=torch.float32, device=device)
             )
-            code = torch.clamp(code, low, high)
-        return self.net_.criterion_.elementwise(module.decode(code), x)
 
-    def _reconstruction_error(self, X):
-        scale = self.error_scale_
-        if scale is not None:
-            scale = torch.as_tensor(scale, dtype=torch.float32, device=self.net_.device)
-        module, n_features = self.net_.module_, X.shape[1]
-
-        def error(x):
-            elementwise = self._elementwise_error(x)
-            if scale is not None:
-                elementwise = elementwise / scale
-            per_sample = elementwise.flatten(start_dim=1).mean(dim=1)
-            if self.variational:
-                # A VAE scores by its negative ELBO per feature: the KL term,
-                # which no feature owns, joins the (scaled) reconstruction error.
-                per_sample = per_sample + (
-                    kl_divergence(*module.encode_distribution(x)) / n_features
-                )
-            return per_sample
-
-        return self._map_batches(X, error)
+        return {
+            "code_bounds": tensor(self.code_bounds_),
+            "feature_scale": tensor(self.error_scale_),
+        }

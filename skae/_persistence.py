@@ -5,31 +5,12 @@
 
 import numpy as np
 import torch
-from skorch.history import History
 from skorch.utils import get_map_location
+from torch import nn
+
+from ._training import build_net, map_tensors, module_class
 
 __all__ = ["net_from_state", "net_to_state"]
-
-#: Types of the net's constructor arguments kept in the saved state. Classes,
-#: callbacks and other objects are rebuilt from the estimator's parameters.
-_PLAIN = (bool, int, float, str, type(None))
-
-
-def _is_plain(value):
-    if isinstance(value, tuple | list):
-        return all(_is_plain(item) for item in value)
-    return isinstance(value, _PLAIN)
-
-
-def _map_tensors(obj, fn):
-    """Apply ``fn`` to every tensor (or array) inside nested dicts and lists."""
-    if isinstance(obj, dict):
-        return {key: _map_tensors(value, fn) for key, value in obj.items()}
-    if isinstance(obj, list | tuple):
-        return type(obj)(_map_tensors(item, fn) for item in obj)
-    if isinstance(obj, torch.Tensor | np.ndarray):
-        return fn(obj)
-    return obj
 
 
 def _to_numpy(tensor):
@@ -42,69 +23,99 @@ def net_to_state(net):
     skorch pickles a net's torch objects as a pickle nested inside the
     state, which a secure loader such as ``skops.io.load`` cannot audit
     and would have to run blindly. This state holds no objects at all: the
-    net's plain constructor arguments (the architecture as trained), the
     weights and optimizer state as NumPy arrays, and the training history.
+    What the net is (its classes and settings) is the estimator's fitted
+    net spec, saved beside it.
 
     Parameters
     ----------
     net : skorch.NeuralNet
-        An initialised net, as built by ``make_net`` and trained.
+        A trained net, as built by :func:`~skae._training.build_net`.
 
     Returns
     -------
     state : dict
         Input of :func:`net_from_state`.
     """
-    params = {
-        key: value
-        for key, value in net.get_params(deep=False).items()
-        if _is_plain(value)
-    }
     return {
-        "params": params,
-        "module": _map_tensors(dict(net.module_.state_dict()), _to_numpy),
-        "optimizer": _map_tensors(net.optimizer_.state_dict(), _to_numpy),
+        "module": map_tensors(dict(net.module_.state_dict()), _to_numpy),
+        "optimizer": map_tensors(net.optimizer_.state_dict(), _to_numpy),
         "history": [dict(row) for row in net.history],
     }
 
 
-def net_from_state(state, net):
-    """Load a state from :func:`net_to_state` into a fresh, uninitialised net.
+def net_from_state(spec, state):
+    """Rebuild a net from its spec and a state from :func:`net_to_state`.
 
-    The saved device is kept when it exists here; a net trained on a GPU
+    Nothing is built before the spec has been checked against the saved
+    weights: the module class must be a ``torch.nn.Module`` subclass, and
+    for the built-in networks the layer sizes the spec names must be those
+    of the saved arrays (checked on torch's ``meta`` device, which
+    allocates nothing), so a crafted file cannot make loading call other
+    code or allocate more than its own weights. A net trained on a GPU
     loads on the CPU of a machine without one, with skorch's
     ``DeviceWarning``, as when skorch unpickles a net.
 
     Parameters
     ----------
+    spec : dict
+        The estimator's fitted net spec, from :func:`~skae._training.net_spec`.
     state : dict
         Output of :func:`net_to_state`.
-    net : skorch.NeuralNet
-        A net built from the estimator's parameters; its plain constructor
-        arguments are overwritten with the saved ones.
 
     Returns
     -------
     net : skorch.NeuralNet
-        ``net``, initialised with the saved weights, optimizer state and
-        history.
+        The trained net, with its weights, optimizer state and history.
+
+    Raises
+    ------
+    ValueError
+        When the spec and the saved weights disagree or cannot be built.
     """
-    # Only the arguments that are plain data in the fresh net are replaced,
-    # so a crafted file cannot swap in a class or callback by name.
-    fresh = net.get_params(deep=False)
-    params = {
-        key: value
-        for key, value in state["params"].items()
-        if key in fresh and _is_plain(fresh[key]) and _is_plain(value)
-    }
-    params["device"] = str(get_map_location(params.get("device", "cpu")))
-    net.set_params(**params)
-    # Building the module draws initial weights from torch's global
-    # generator; fork it so unpickling leaves the caller's random stream be.
-    with torch.random.fork_rng(devices=[]):
-        net.initialize()
-    net.module_.load_state_dict(_map_tensors(state["module"], torch.tensor))
-    # load_state_dict moves the optimizer state to the parameters' device.
-    net.optimizer_.load_state_dict(_map_tensors(state["optimizer"], torch.tensor))
-    net.history = History(dict(row) for row in state["history"])
-    return net
+    _check_saved_module(spec, state["module"])
+    spec = {**spec, "device": str(get_map_location(spec["device"]))}
+    return build_net(
+        spec,
+        {
+            "module": map_tensors(state["module"], torch.tensor),
+            "optimizer": map_tensors(state["optimizer"], torch.tensor),
+            "history": state["history"],
+        },
+    )
+
+
+def _check_saved_module(spec, weights):
+    """Raise ValueError unless ``spec`` describes the saved ``weights``."""
+    cls = module_class(spec)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(
+            f"The saved model names {cls!r} as its network, which is not a "
+            "torch.nn.Module subclass; refusing to build it."
+        )
+    try:
+        with torch.device("meta"):
+            expected = cls(**spec["module_kwargs"]).state_dict()
+    except Exception as exc:
+        if spec["module"] is not None:
+            # A custom module (a class the user trusted by name) may not
+            # build on the meta device; its saved weights are then checked
+            # by load_state_dict, shape by shape.
+            return
+        raise ValueError(
+            f"The saved model's network settings {spec['module_kwargs']!r} "
+            f"cannot be built: {exc}"
+        ) from None
+    shapes = {name: tuple(tensor.shape) for name, tensor in expected.items()}
+    saved = {name: tuple(np.shape(array)) for name, array in weights.items()}
+    if shapes != saved:
+        differ = sorted(
+            name
+            for name in shapes.keys() | saved.keys()
+            if shapes.get(name) != saved.get(name)
+        )
+        raise ValueError(
+            "The saved weights do not match the network the saved model "
+            f"describes ({cls.__name__} with {spec['module_kwargs']!r}): "
+            f"{', '.join(differ[:5])} differ; the file is damaged or crafted."
+        )

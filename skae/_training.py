@@ -1,9 +1,8 @@
-"""skorch glue: the training net, its batches, callbacks, devices and seeds."""
+"""skorch glue: the net an estimator's parameters describe, and its training."""
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import copy
 import inspect
 import math
 import warnings
@@ -15,18 +14,23 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 from skorch.dataset import ValidSplit
+from skorch.history import History
 from torch.utils.data import Dataset, Subset
 
+from ._device import TrainingBatches, move_batch, to_tensor
 from ._losses import ReconstructionLoss
 from ._modules import AutoencoderModule, VariationalAutoencoderModule
 
 __all__ = [
-    "INFERENCE_BATCH_SIZE",
+    "ARCHITECTURE",
     "NOISES",
     "OPTIMIZERS",
-    "make_net",
-    "resolve_device",
-    "to_tensor",
+    "build_net",
+    "draw_seed",
+    "map_tensors",
+    "module_class",
+    "net_spec",
+    "trained_state",
     "train",
 ]
 
@@ -59,42 +63,30 @@ NOISES = {"gaussian": _gaussian_noise, "masking": _masking_noise}
 #: Optimizers run with ``fused=True`` where torch has fused kernels for
 #: them (torch >= 2.4, on the CPU and CUDA): one kernel updates all the
 #: parameters, instead of several small ops per parameter tensor. The
-#: results match the default implementation to float32 rounding, and a fit
-#: of a small network on the CPU takes a fifth less time.
+#: results match the default implementation to float32 rounding.
 _FUSED = {"adam", "adamw", "sgd"}
 
-#: Rows per forward pass at inference. Larger than a training batch: no
-#: gradients are kept, so throughput rises with batch size until the
-#: activations of one batch stop fitting in cache. On 2 CPU cores, 2048
-#: rows scored fastest for 100 and for 1,000 features; 4096 took 5-10 %
-#: longer and 65536 twice as long (benchmarks/bench_speed.py).
-INFERENCE_BATCH_SIZE = 2048
+#: Keys of a net spec that define the module's layers: a warm start or
+#: ``partial_fit`` cannot change them and keep the trained weights.
+ARCHITECTURE = ("module", "module_kwargs", "variational")
 
 
-def resolve_device(device):
-    """Turn the ``device`` parameter into a ``torch.device``, or raise.
+def draw_seed(random_state):
+    """A torch seed from ``random_state`` that leaves NumPy's global state be.
 
     Examples
     --------
-    >>> from skae._training import resolve_device
-    >>> resolve_device("cpu")
-    device(type='cpu')
+    >>> from skae._training import draw_seed
+    >>> draw_seed(0) == draw_seed(0)
+    True
     """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu', "
-            "'cuda' or 'cuda:<index>'."
-        ) from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this "
-            "machine; use device='auto' to fall back to the CPU."
-        )
-    return resolved
+    if random_state is None:
+        # check_random_state(None) would draw from, and advance, np.random's
+        # global generator; a fresh Generator takes OS entropy instead.
+        return int(np.random.default_rng().integers(2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    return int(np.random.RandomState(random_state).randint(2**31 - 1))
 
 
 @contextmanager
@@ -114,23 +106,194 @@ def _seeded(seed, device):
         yield
 
 
-def to_tensor(X):
-    """A float32 CPU tensor over ``X``, sharing memory where numpy allows.
+def net_spec(params, n_features, n_components, criterion, device, seed):
+    """Describe the net an estimator's parameters ask for, with values resolved.
 
-    A scipy sparse ``X`` is densified: pass it one batch at a time.
+    The spec is the one mapping from estimator parameters to the net: a cold
+    fit, a warm start, ``partial_fit`` and loading all build their net from
+    one through :func:`build_net`. It holds plain data (and a custom module
+    class), so a fitted estimator can keep it as the record of what it
+    trained.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's ``get_params(deep=False)``, with ``module__<name>``
+        entries merged into ``module_params``.
+    n_features : int
+        Number of input features.
+    n_components : int
+        Resolved code size.
+    criterion : dict
+        Keyword arguments of :class:`~skae._losses.ReconstructionLoss`.
+    device : torch.device
+        Resolved device.
+    seed : int
+        Seed of the initial weights, the shuffling and the validation split.
+
+    Returns
+    -------
+    spec : dict
     """
-    if sp.issparse(X):
-        return torch.from_numpy(X.toarray().astype(np.float32, copy=False))
-    if X.dtype == np.float32 and X.flags.writeable:
-        return torch.from_numpy(X)
-    # torch refuses to share read-only memory (memmaps), and float64 data
-    # must be cast once anyway: both get one float32 copy.
-    return torch.tensor(X, dtype=torch.float32)
+    output_activation = params["output_activation"]
+    if output_activation == "auto":
+        output_activation = "sigmoid" if params["loss"] == "bce" else "identity"
+    module = params["module"]
+    if module is None:
+        module_kwargs = {
+            "n_features": n_features,
+            "n_components": n_components,
+            "hidden_layer_sizes": tuple(int(n) for n in params["hidden_layer_sizes"]),
+            "activation": params["activation"],
+            "output_activation": output_activation,
+            "dropout": float(params["dropout"]),
+            "batch_norm": bool(params["batch_norm"]),
+        }
+    else:
+        accepted = inspect.signature(module).parameters
+        any_keyword = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+        sizes = {"n_features": n_features, "n_components": n_components}
+        sizes = {k: v for k, v in sizes.items() if any_keyword or k in accepted}
+        module_kwargs = {**(params["module_params"] or {}), **sizes}
+    return {
+        "module": module,
+        "module_kwargs": module_kwargs,
+        "variational": bool(params["variational"]),
+        "criterion": dict(criterion),
+        "optimizer": params["optimizer"],
+        "learning_rate_init": float(params["learning_rate_init"]),
+        "alpha": float(params["alpha"]),
+        "batch_size": int(params["batch_size"]),
+        "max_iter": int(params["max_iter"]),
+        "tol": float(params["tol"]),
+        "n_iter_no_change": int(params["n_iter_no_change"]),
+        "noise": params["noise"],
+        "noise_level": float(params["noise_level"]),
+        "verbose": int(params["verbose"]),
+        "device": str(device),
+        "seed": int(seed),
+    }
+
+
+def module_class(spec):
+    """The ``torch.nn.Module`` class a spec builds."""
+    if spec["module"] is not None:
+        return spec["module"]
+    return VariationalAutoencoderModule if spec["variational"] else AutoencoderModule
+
+
+def _net_kwargs(spec):
+    """The skorch constructor arguments of a spec."""
+    optimizer, fixed = OPTIMIZERS[spec["optimizer"]]
+    device = torch.device(spec["device"])
+    if (
+        spec["optimizer"] in _FUSED
+        and device.type in ("cpu", "cuda")
+        and torch.__version__ >= "2.4"
+    ):
+        fixed = {**fixed, "fused": True}
+    stopping = _EarlyStopping(
+        monitor="train_loss",
+        patience=spec["n_iter_no_change"],
+        threshold=spec["tol"],
+        threshold_mode="abs",
+    )
+    return {
+        "module": module_class(spec),
+        **{f"module__{key}": value for key, value in spec["module_kwargs"].items()},
+        "criterion": ReconstructionLoss,
+        **{f"criterion__{key}": value for key, value in spec["criterion"].items()},
+        "optimizer": optimizer,
+        "lr": spec["learning_rate_init"],
+        "optimizer__weight_decay": spec["alpha"],
+        **{f"optimizer__{key}": value for key, value in fixed.items()},
+        "max_epochs": spec["max_iter"],
+        "batch_size": spec["batch_size"],
+        "train_split": None,
+        "callbacks": [("divergence", _DivergenceCheck()), ("stopping", stopping)],
+        "verbose": spec["verbose"],
+        "device": spec["device"],
+        "seed": spec["seed"],
+        "noise": spec["noise"],
+        "noise_level": spec["noise_level"],
+        "variational": spec["variational"],
+    }
+
+
+def build_net(spec, state=None):
+    """Build and initialise the net of ``spec``, optionally from a trained state.
+
+    Parameters
+    ----------
+    spec : dict
+        From :func:`net_spec`.
+    state : dict or None, default=None
+        What a trained net carries over: ``"module"`` (a state dict),
+        ``"optimizer"`` (a state dict, or None to start the optimizer
+        afresh) and ``"history"`` (a list of dicts). None initialises new
+        weights from ``spec["seed"]`` and checks the module.
+
+    Returns
+    -------
+    net : skorch.NeuralNet
+        An initialised net. With ``state``, the optimizer keeps its moment
+        estimates but takes the spec's hyperparameters (learning rate,
+        weight decay).
+    """
+    net = _AutoencoderNet(**_net_kwargs(spec))
+    device = torch.device(spec["device"])
+    # Initial weights are drawn from torch's global generator: seeded, for
+    # reproducible fits, and forked, so the caller's random stream is left be.
+    with _seeded(spec["seed"], device):
+        net.initialize()
+    if state is None:
+        return net
+    net.module_.load_state_dict(state["module"])
+    if state["optimizer"] is not None:
+        hyperparameters = [
+            {key: value for key, value in group.items() if key != "params"}
+            for group in net.optimizer_.param_groups
+        ]
+        # load_state_dict moves the optimizer state to the parameters' device
+        # and brings back the saved hyperparameters: the spec's win.
+        net.optimizer_.load_state_dict(state["optimizer"])
+        for group, values in zip(
+            net.optimizer_.param_groups, hyperparameters, strict=True
+        ):
+            group.update(values)
+    net.history = History(dict(row) for row in state["history"])
+    return net
+
+
+def trained_state(net, keep_optimizer=True):
+    """The state of a trained net that :func:`build_net` carries over."""
+    optimizer = None
+    if keep_optimizer:
+        # Cloned: the new optimizer may otherwise share, and update in place,
+        # the moment tensors of this net, which must stay as it is should
+        # the next fit fail.
+        optimizer = map_tensors(net.optimizer_.state_dict(), torch.clone)
+    return {
+        "module": net.module_.state_dict(),
+        "optimizer": optimizer,
+        "history": list(net.history),
+    }
+
+
+def map_tensors(obj, fn):
+    """Apply ``fn`` to every tensor or array inside nested dicts and lists."""
+    if isinstance(obj, dict):
+        return {key: map_tensors(value, fn) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(map_tensors(item, fn) for item in obj)
+    if isinstance(obj, torch.Tensor | np.ndarray):
+        return fn(obj)
+    return obj
 
 
 class _TensorDataset(Dataset):
     """The training rows as one tensor, or one CSR matrix for sparse input;
-    batches are sliced, not collated."""
+    :class:`~skae._device.TrainingBatches` slices batches from it."""
 
     def __init__(self, X):
         self.X = X
@@ -140,92 +303,6 @@ class _TensorDataset(Dataset):
 
     def __getitem__(self, i):
         return self.X[i], self.X[i]
-
-
-class _Batches:
-    """Mini-batches of a :class:`_TensorDataset` or a ``Subset`` of one.
-
-    One ``randperm`` per epoch and one ``index_select`` per batch replace
-    ``DataLoader``'s per-sample ``__getitem__`` and collate, which cost as
-    much as the forward pass of a small network.
-    """
-
-    def __init__(self, dataset, batch_size, shuffle, seed, device):
-        if isinstance(dataset, Subset):
-            self.X = dataset.dataset.X
-            self.indices = torch.as_tensor(np.asarray(dataset.indices))
-        else:
-            self.X = dataset.X
-            self.indices = None
-        self.batch_size = batch_size
-        self.device = device
-        self.generator = None
-        if shuffle:
-            self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self):
-        return len(self._stops())
-
-    def _stops(self):
-        n = self.X.shape[0] if self.indices is None else len(self.indices)
-        stops = [*range(self.batch_size, n, self.batch_size), n]
-        if self.generator is not None and len(stops) > 1 and n - stops[-2] == 1:
-            # A one-row training batch has no batch statistics: BatchNorm
-            # raises on it in train mode. It joins the batch before it.
-            del stops[-2]
-        return stops
-
-    def _order(self):
-        if self.generator is None:
-            return self.indices
-        n = self.X.shape[0] if self.indices is None else len(self.indices)
-        perm = torch.randperm(n, generator=self.generator)
-        return perm if self.indices is None else self.indices[perm]
-
-    def __iter__(self):
-        order = self._order()
-        start = 0
-        for stop in self._stops():
-            if sp.issparse(self.X):
-                rows = (
-                    slice(start, stop) if order is None else order[start:stop].numpy()
-                )
-                batch = to_tensor(self.X[rows])
-            elif order is None:
-                batch = self.X[start:stop]
-            else:
-                batch = self.X.index_select(0, order[start:stop])
-            batch = move_batch(batch, self.device)
-            start = stop
-            yield batch, batch
-
-
-def move_batch(batch, device):
-    """Send a CPU batch to ``device``; asynchronously through pinned memory."""
-    if device.type == "cuda":
-        return batch.pin_memory().to(device, non_blocking=True)
-    return batch
-
-
-def host_buffer(shape, dtype, device):
-    """A NumPy array for results computed on ``device``, and a tensor over it.
-
-    For CUDA the memory is pinned, so that ``copy_(..., non_blocking=True)``
-    into the tensor returns at once and the host waits only in
-    :func:`synchronize`.
-    """
-    if device.type == "cuda":
-        dtype = torch.from_numpy(np.empty(0, dtype=dtype)).dtype
-        tensor = torch.empty(shape, dtype=dtype, pin_memory=True)
-        return tensor.numpy(), tensor
-    array = np.empty(shape, dtype=dtype)
-    return array, torch.from_numpy(array)
-
-
-def synchronize(device):
-    """Wait until the work queued on ``device`` is done (a no-op on the CPU)."""
-    if device.type == "cuda":
-        torch.cuda.current_stream(device).synchronize()
 
 
 class _DivergenceCheck(Callback):
@@ -278,10 +355,11 @@ class _EarlyStopping(EarlyStopping):
 class _AutoencoderNet(NeuralNet):
     """A skorch ``NeuralNet`` that reconstructs its input.
 
-    Differences from the parent, each for speed or for the autoencoder's
-    loss: batches come from :class:`_Batches`; the epoch loss is summed on
-    the device and read once per epoch, not once per batch; train mode is
-    set once per epoch, not once per batch; ``infer`` returns
+    It overrides only hooks skorch documents for subclasses, each for speed
+    or for the autoencoder's loss: batches come from
+    :class:`~skae._device.TrainingBatches`; the epoch loss is summed on the
+    device and read once per epoch, not once per batch; train mode is set
+    once per epoch, not once per batch; ``infer`` returns
     ``(reconstruction, code)``, and for a variational autoencoder
     ``(reconstruction, code, (mean, log_var))``, so losses can use the code
     and the posterior; training batches are corrupted on the device when
@@ -326,43 +404,81 @@ class _AutoencoderNet(NeuralNet):
         return _TensorDataset(X)
 
     def get_iterator(self, dataset, training=False):
-        return _Batches(
-            dataset,
+        indices = None
+        if isinstance(dataset, Subset):
+            dataset, indices = dataset.dataset, torch.as_tensor(dataset.indices)
+        return TrainingBatches(
+            dataset.X,
+            indices,
             batch_size=self.batch_size,
             shuffle=training,
             seed=self.seed + len(self.history),
             device=torch.device(self.device),
         )
 
-    def infer(self, x, **fit_params):
-        if not self.variational:
+    def infer(self, x, code_bounds=None, **fit_params):
+        """Encode ``x`` once and decode it.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            A batch on the net's device.
+        code_bounds : torch.Tensor of shape (2, n_components), default=None
+            Lower and upper bounds the codes are clamped to before decoding.
+
+        Returns
+        -------
+        reconstruction, code, posterior
+            The posterior is a VAE's ``(mean, log_var)`` and None for other
+            autoencoders. For a VAE, the code is a draw from the posterior
+            during training and its mean otherwise.
+        """
+        posterior = None
+        if self.variational:
+            mean, log_var = self.module_.encode_distribution(x)
+            posterior = (mean, log_var)
+            code = mean
+            if self.module_.training:
+                # The reparameterisation trick: a draw from q(z | x) through
+                # which gradients reach the mean and the log-variance.
+                # Outside training the code is the posterior mean, so
+                # validation losses and scores are deterministic.
+                code = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        else:
             code = self.module_.encode(x)
-            return self.module_.decode(code), code
-        mean, log_var = self.module_.encode_distribution(x)
-        code = mean
-        if self.module_.training:
-            # The reparameterisation trick: a draw from q(z | x) through
-            # which gradients reach the mean and the log-variance. Outside
-            # training the code is the posterior mean, so validation losses
-            # and scores are deterministic.
-            code = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-        return self.module_.decode(code), code, (mean, log_var)
+        if code_bounds is not None:
+            code = torch.clamp(code, code_bounds[0], code_bounds[1])
+        return self.module_.decode(code), code, posterior
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        reconstruction, code, *posterior = y_pred
-        return self.criterion_(reconstruction, y_true, code, *posterior)
+        reconstruction, code, posterior = y_pred
+        return self.criterion_(reconstruction, y_true, code, posterior)
 
-    def per_sample_loss(self, x):
-        """Scoring error of each row of ``x``, the module in evaluation mode.
+    def elementwise_loss(self, x, code_bounds=None, feature_scale=None):
+        """Scoring loss of every entry of ``x``, and the KL term of each row.
 
-        The reconstruction error, and for a VAE the negative ELBO per
-        feature, from the posterior mean: see ``ReconstructionLoss``.
+        The one scoring path: encode once, clamp the codes to
+        ``code_bounds``, decode, and apply the criterion's
+        :meth:`~skae._losses.ReconstructionLoss.scored`. The module must be
+        in evaluation mode.
         """
-        reconstruction, _, *posterior = self.infer(x)
-        return self.criterion_.per_sample(reconstruction, x, *posterior)
+        reconstruction, _, posterior = self.infer(x, code_bounds=code_bounds)
+        return self.criterion_.scored(reconstruction, x, posterior, feature_scale)
+
+    def per_sample_loss(self, x, code_bounds=None, feature_scale=None):
+        """Scoring loss of each row of ``x``, through the same path.
+
+        The mean over features of the elementwise loss, plus the KL term of
+        a VAE (the negative ELBO per feature). NaN, from values that
+        overflow float32 inside the network, becomes ``inf``: a row the
+        model cannot reconstruct is maximally abnormal.
+        """
+        reconstruction, _, posterior = self.infer(x, code_bounds=code_bounds)
+        error = self.criterion_.per_sample(reconstruction, x, posterior, feature_scale)
+        return torch.nan_to_num(error, nan=math.inf, posinf=math.inf)
 
     def train_step_single(self, batch, **fit_params):
-        # skorch's version first calls _set_training(True), which walks every
+        # skorch's version first sets the training mode, which walks every
         # submodule at every batch: 80 us, 4 % of a step of a small network.
         # run_single_epoch sets the mode once per epoch instead.
         Xi, yi = batch
@@ -377,7 +493,8 @@ class _AutoencoderNet(NeuralNet):
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
-        self._set_training(training)
+        self.module_.train(training)
+        self.criterion_.train(training)
         total = torch.zeros((), device=self.device)
         count = 0
         for batch in iterator:
@@ -391,99 +508,14 @@ class _AutoencoderNet(NeuralNet):
         self.history.record(prefix + "_loss", (total / count).item())
 
 
-def make_net(params, n_features, device, seed):
-    """Build the (uninitialised) skorch net for an estimator's parameters.
-
-    Parameters
-    ----------
-    params : dict
-        The estimator's ``get_params()``.
-    n_features : int
-        Number of input features.
-    device : torch.device
-        Resolved device, see :func:`resolve_device`.
-    seed : int
-        Seed of the shuffling order and of the validation split.
-
-    Returns
-    -------
-    net : skorch.NeuralNet
-    """
-    device = torch.device(device)
-    optimizer, optimizer_kwargs = OPTIMIZERS[params["optimizer"]]
-    if (
-        params["optimizer"] in _FUSED
-        and device.type in ("cpu", "cuda")
-        and torch.__version__ >= "2.4"
-    ):
-        optimizer_kwargs = {**optimizer_kwargs, "fused": True}
-    stopping = _EarlyStopping(
-        monitor="train_loss",
-        patience=params["n_iter_no_change"],
-        threshold=params["tol"],
-        threshold_mode="abs",
-    )
-    module, module_kwargs = _module_and_kwargs(params, n_features)
-    return _AutoencoderNet(
-        module=module,
-        **{f"module__{key}": value for key, value in module_kwargs.items()},
-        criterion=ReconstructionLoss,
-        criterion__loss=params["loss"],
-        criterion__sparsity=params["sparsity"],
-        criterion__beta=params["beta"],
-        # Only the outlier detector has the parameter; see its docs.
-        criterion__trim_fraction=params.get("trim_fraction", 0.0),
-        optimizer=optimizer,
-        lr=params["learning_rate_init"],
-        optimizer__weight_decay=params["alpha"],
-        **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
-        max_epochs=params["max_iter"],
-        batch_size=params["batch_size"],
-        train_split=None,
-        callbacks=[("divergence", _DivergenceCheck()), ("stopping", stopping)],
-        verbose=params["verbose"],
-        device=str(device),
-        seed=seed,
-        noise=params["noise"],
-        noise_level=params["noise_level"],
-        variational=params["variational"],
-    )
-
-
-def _module_and_kwargs(params, n_features):
-    """The module class to build and its constructor arguments."""
-    if params["module"] is not None:
-        module = params["module"]
-        accepted = inspect.signature(module).parameters
-        any_keyword = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
-        sizes = {"n_features": n_features, "n_components": params["n_components"]}
-        sizes = {k: v for k, v in sizes.items() if any_keyword or k in accepted}
-        return module, {**(params["module_params"] or {}), **sizes}
-    output_activation = params["output_activation"]
-    if output_activation == "auto":
-        output_activation = "sigmoid" if params["loss"] == "bce" else "identity"
-    module = (
-        VariationalAutoencoderModule if params["variational"] else AutoencoderModule
-    )
-    return module, {
-        "n_features": n_features,
-        "n_components": params["n_components"],
-        "hidden_layer_sizes": tuple(params["hidden_layer_sizes"]),
-        "activation": params["activation"],
-        "output_activation": output_activation,
-        "dropout": params["dropout"],
-        "batch_norm": params["batch_norm"],
-    }
-
-
 def train(net, X, epochs, validation_fraction=None):
     """Train ``net`` on the tensor ``X`` for up to ``epochs`` epochs.
 
     With ``validation_fraction``, a held-out split decides when to stop and
-    the best weights are restored; without, the training loss decides.
-    Training that diverges raises ``ValueError`` and leaves ``net`` with the
-    weights it had before this call. Torch is seeded from ``net.seed`` and
-    the number of epochs already run, and its global RNG state restored.
+    the best weights are restored; without, the training loss decides. Torch
+    is seeded from ``net.seed`` and the number of epochs already run, and
+    its global RNG state restored. The caller keeps ``net`` only when this
+    returns: an exception may leave it half trained.
 
     Returns
     -------
@@ -492,18 +524,9 @@ def train(net, X, epochs, validation_fraction=None):
     stopped : bool
         Whether the loss stopped improving before ``epochs`` ran out.
     """
-    n_done = len(net.history) if net.initialized_ else 0
-    with _seeded(net.seed + n_done, torch.device(net.device)):
-        return _train(net, X, epochs, validation_fraction, n_done)
-
-
-def _train(net, X, epochs, validation_fraction, n_done):
-    if not net.initialized_:
-        net.initialize()
-        x = move_batch(
-            to_tensor(X[:2]) if sp.issparse(X) else X[:2], torch.device(net.device)
-        )
-        _check_module(net.module_, x, net.variational)
+    n_done = len(net.history)
+    if n_done == 0:
+        _check_module(net, X)
     stopping = dict(net.callbacks_)["stopping"]
     stopping.monitor = "train_loss" if validation_fraction is None else "valid_loss"
     stopping.load_best = validation_fraction is not None
@@ -512,14 +535,8 @@ def _train(net, X, epochs, validation_fraction, n_done):
         if validation_fraction is None
         else ValidSplit(validation_fraction, stratified=False, random_state=net.seed)
     )
-    before = copy.deepcopy((net.module_.state_dict(), net.optimizer_.state_dict()))
-    try:
+    with _seeded(net.seed + n_done, torch.device(net.device)):
         net.partial_fit(X, epochs=epochs)
-    except ValueError:
-        net.module_.load_state_dict(before[0])
-        net.optimizer_.load_state_dict(before[1])
-        del net.history[n_done:]
-        raise
     if net.history and "train_loss" not in net.history[-1]:
         # An interrupt mid-epoch leaves that epoch's row half written.
         del net.history[-1]
@@ -537,15 +554,17 @@ def _train(net, X, epochs, validation_fraction, n_done):
     return n_run, stopped
 
 
-def _check_module(module, x, variational):
-    """Raise ValueError where ``module`` does not fit the training loop.
+def _check_module(net, X):
+    """Raise ValueError where the module does not fit the training loop.
 
     It needs the methods training calls, 2-D codes, and reconstructions of
-    ``x``'s shape. A custom module that breaks any of these would otherwise fail deep
-    inside training, or train against a broadcast target without complaint.
+    the input's shape. A custom module that breaks any of these would
+    otherwise fail deep inside training, or train against a broadcast target
+    without complaint.
     """
+    module = net.module_
     name = type(module).__name__
-    if variational and not callable(getattr(module, "encode_distribution", None)):
+    if net.variational and not callable(getattr(module, "encode_distribution", None)):
         raise ValueError(
             f"variational=True needs a module with a variational head, but "
             f"{name} has no encode_distribution(x) method returning the mean "
@@ -559,6 +578,9 @@ def _check_module(module, x, variational):
             f"module {name} must define encode(x) and decode(z); it lacks "
             f"{' and '.join(missing)}."
         )
+    x = move_batch(
+        to_tensor(X[:2]) if sp.issparse(X) else X[:2], torch.device(net.device)
+    )
     module.eval()
     with torch.inference_mode():
         code = module.encode(x)

@@ -7,12 +7,13 @@ import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import _BaseAutoencoder, fill_doc
+from ._base import _BaseAutoencoder
+from ._docstrings import fill_doc
 
 __all__ = ["AutoencoderTransformer"]
 
 
-@fill_doc
+@fill_doc("transformer")
 class AutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
 ):
@@ -31,11 +32,11 @@ class AutoencoderTransformer(
 
     Parameters
     ----------
-    %(model_parameters)s
+    %(parameters)s
 
     Attributes
     ----------
-    %(fitted_attributes)s
+    %(attributes)s
 
     See Also
     --------
@@ -106,7 +107,7 @@ class AutoencoderTransformer(
         return self._decode(Z)
 
     def score(self, X, y=None):
-        """Minus the mean reconstruction error of X.
+        """Return minus the mean reconstruction error of X.
 
         Parameters
         ----------

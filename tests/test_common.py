@@ -37,6 +37,10 @@ class _LinearAutoencoder(nn.Module):
         AutoencoderTransformer(
             module=_LinearAutoencoder, module_params={"bias": False}, **_CHEAP
         ),
+        # module__<name> in the constructor, as skorch spells it.
+        AutoencoderOutlierDetector(
+            module=_LinearAutoencoder, module__bias=False, **_CHEAP
+        ),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -1,4 +1,5 @@
-"""AutoencoderOutlierDetector: scikit-learn's outlier API and PyOD's attributes."""
+"""AutoencoderOutlierDetector: scikit-learn's outlier API, the contamination
+threshold, and PyOD's attributes."""
 
 import numpy as np
 import pytest
@@ -58,10 +59,13 @@ def test_contamination_auto_uses_tukeys_fence(blobs_with_outliers):
     assert flagged.mean() < 0.2
 
 
-def test_partial_fit_updates_the_threshold(blobs_with_outliers):
+@pytest.mark.parametrize("contamination", [0.05, 0.1, 0.2])
+def test_predict_flags_contamination_of_training_data(
+    blobs_with_outliers, contamination
+):
     X, _ = blobs_with_outliers
-    detector = AutoencoderOutlierDetector(**TINY).partial_fit(X)
-    first = detector.offset_
-    detector.partial_fit(X)
-    assert detector.offset_ != first
-    assert np.mean(detector.predict(X) == -1) == pytest.approx(0.1, abs=0.01)
+    detector = AutoencoderOutlierDetector(contamination=contamination, **TINY).fit(X)
+    flagged = detector.predict(X) == -1
+    # A percentile threshold flags the share up to one sample of rounding.
+    assert abs(flagged.mean() - contamination) <= 1 / len(X)
+    np.testing.assert_array_equal(flagged, detector.labels_ == 1)

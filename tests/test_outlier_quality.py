@@ -65,27 +65,6 @@ def test_defaults_rank_outliers_first(loader, inlier_class, floor):
     np.testing.assert_allclose(-detector.score_samples(X), detector.decision_scores_)
 
 
-@pytest.mark.parametrize("contamination", [0.05, 0.1, 0.2])
-def test_predict_flags_contamination_of_training_data(wine, contamination):
-    X, _ = wine
-    detector = AutoencoderOutlierDetector(
-        contamination=contamination, random_state=0
-    ).fit(X)
-    flagged = detector.predict(X) == -1
-    # A percentile threshold flags the share up to one sample of rounding.
-    assert abs(flagged.mean() - contamination) <= 1 / len(X)
-    np.testing.assert_array_equal(flagged, detector.labels_ == 1)
-
-
-def test_auto_contamination_flags_the_far_outliers(wine):
-    X, is_outlier = wine
-    detector = AutoencoderOutlierDetector(contamination="auto", random_state=0)
-    flagged = detector.fit(X).predict(X) == -1
-    # Tukey's fence flags the 3 planted wines and few of the 59 others.
-    assert flagged[is_outlier].all()
-    assert flagged[~is_outlier].mean() < 0.1
-
-
 def test_same_random_state_same_scores(wine):
     X, _ = wine
     first = AutoencoderOutlierDetector(random_state=3).fit(X)

@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.exceptions import DeviceWarning
 
+import skae._base
 from skae import AutoencoderOutlierDetector, AutoencoderTransformer
 from skae._io import TRUSTED_TYPES
 
@@ -138,15 +139,106 @@ def test_saved_state_holds_no_objects(fitted):
     assert plain(fitted.__getstate__()["net_"])
 
 
-def test_a_crafted_state_cannot_swap_the_network_classes(fitted):
+def _crafted(fitted, **spec_changes):
+    """The saved state of ``fitted`` with its net spec changed."""
     state = fitted.__getstate__()
-    state["net_"]["params"].update(module="builtins.print", callbacks="x")
+    spec = state["_net_spec_"]
+    kwargs = spec_changes.pop("module_kwargs", {})
+    state["_net_spec_"] = {
+        **spec,
+        **spec_changes,
+        "module_kwargs": {**spec["module_kwargs"], **kwargs},
+    }
+    return state
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"module": np.add}, "not a torch.nn.Module subclass"),
+        ({"module": int}, "not a torch.nn.Module subclass"),
+        ({"module": print}, "not a torch.nn.Module subclass"),
+        (
+            {"module_kwargs": {"hidden_layer_sizes": (200_000, 200_000)}},
+            "do not match the network",
+        ),
+        ({"module_kwargs": {"n_components": 7}}, "do not match the network"),
+        ({"module_kwargs": {"activation": "os.system"}}, "cannot be built"),
+        ({"module_kwargs": {"surprise": 1}}, "cannot be built"),
+    ],
+    ids=["ufunc", "int", "print", "huge-layers", "code-size", "activation", "kwarg"],
+)
+def test_a_crafted_state_is_refused_before_anything_is_built(
+    fitted, changes, message, monkeypatch
+):
+    # What a crafted file can hold: a callable that is not a module class
+    # (crafted files made skae call numpy.add and int while loading), or
+    # layer sizes that would allocate far more than the saved weights (a
+    # 200,000 x 200,000 layer is 160 GB). Both are refused before the
+    # network is built.
+    built = []
+    monkeypatch.setattr("skae._persistence.build_net", lambda *args: built.append(args))
     loaded = type(fitted).__new__(type(fitted))
-    loaded.__setstate__(state)
-    assert loaded.net_.module is type(fitted.net_.module_)
-    assert_array_equal(
-        loaded.score_samples(np.zeros((1, 64))), fitted.score_samples(np.zeros((1, 64)))
+    with pytest.raises(ValueError, match=message):
+        loaded.__setstate__(_crafted(fitted, **changes))
+    assert built == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"module": np.add},
+        {"module_kwargs": {"hidden_layer_sizes": (200_000, 200_000)}},
+    ],
+    ids=["ufunc", "huge-layers"],
+)
+def test_a_crafted_skops_file_is_refused(fitted, changes, monkeypatch):
+    # The same through a file: skops either refuses the types, or skae
+    # refuses the state, before anything is built.
+    crafted = pickle.loads(pickle.dumps(fitted))
+    crafted._net_spec_ = _crafted(fitted, **changes)["_net_spec_"]
+    data = skops.io.dumps(crafted)
+    monkeypatch.setattr(
+        "skae._persistence.build_net", lambda *args: pytest.fail("built")
     )
+    with pytest.raises((ValueError, skops.io.exceptions.UntrustedTypesFoundException)):
+        skops.io.loads(data, trusted=TRUSTED_TYPES)
+
+
+def test_the_saved_network_is_the_fitted_one_whatever_set_params_did(digits):
+    # The issue's reproduction: set_params after fit changed what loading
+    # rebuilt: a VAE head that the weights lack, an SGD optimizer holding
+    # Adam's state.
+    X = digits[0][:100]
+    model = AutoencoderTransformer(**_SMALL).fit(X)
+    expected = model.score_samples(X)
+    model.set_params(variational=True, optimizer="sgd", hidden_layer_sizes=(3,))
+    for round_trip in ROUND_TRIPS.values():
+        loaded = round_trip(model)
+        assert_array_equal(loaded.score_samples(X), expected)
+        assert type(loaded.net_.optimizer_).__name__ == "Adam"
+    # The next fit follows the parameters: a cold fit builds the new network.
+    loaded.fit(X)
+    assert loaded.net_.module_.encoder[0].out_features == 3
+
+
+def test_set_params_then_a_warm_fit_after_loading(digits):
+    X = digits[0][:100]
+    model = AutoencoderTransformer(warm_start=True, **_SMALL).fit(X)
+    model.set_params(optimizer="sgd")
+    loaded = pickle.loads(pickle.dumps(model))
+    loaded.fit(X)  # raised KeyError: 'momentum' when SGD got Adam's state
+    assert type(loaded.net_.optimizer_).__name__ == "SGD"
+    assert loaded.n_iter_ == 2 * _SMALL["max_iter"]
+
+
+def test_loading_with_another_skae_version_warns(digits, monkeypatch):
+    blob = pickle.dumps(AutoencoderTransformer(**TINY).fit(digits[0][:30]))
+    monkeypatch.setattr(skae._base, "__version__", "9.9.9")
+    with pytest.warns(
+        UserWarning, match=r"saved with skae \S+ and is loaded with skae 9\.9\.9"
+    ):
+        pickle.loads(blob)
 
 
 def test_a_model_saved_on_a_gpu_loads_on_the_cpu(fitted, digits, monkeypatch):
@@ -154,8 +246,7 @@ def test_a_model_saved_on_a_gpu_loads_on_the_cpu(fitted, digits, monkeypatch):
     # device name is kept. Where it names a GPU this machine lacks, the model
     # loads on the CPU with skorch's DeviceWarning, as skorch's own unpickling
     # does. (A real GPU round trip runs in test_gpu_model_loads_on_cpu.)
-    state = fitted.__getstate__()
-    state["net_"]["params"]["device"] = "cuda"
+    state = _crafted(fitted, device="cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     loaded = type(fitted).__new__(type(fitted))
     with pytest.warns(DeviceWarning, match="no CUDA devices"):
