@@ -9,7 +9,12 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, check_scalar
 
@@ -17,7 +22,7 @@ from sklearn.utils import check_random_state, check_scalar
 # Interval and StrOptions from here.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._device import inference_batches, map_batches, resolve_device, to_tensor
 from ._losses import LOSSES
@@ -52,15 +57,19 @@ def _check_variational(estimator):
     return True
 
 
-class _BaseAutoencoder(BaseEstimator):
-    """Fitting, scoring and saving shared by the skae estimators.
+class _BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Fitting, encoding, scoring and saving shared by the skae estimators.
 
-    Subclasses add the public API of their kind (transformer or outlier
-    detector) and may extend these hooks: :meth:`_n_components` and
-    :meth:`_criterion_params` resolve parameters into the net spec,
-    :meth:`_after_fit` computes what depends on the training data once the
-    network is trained, and :meth:`_scoring_arguments` passes fitted values
-    to the scoring path.
+    Both estimators encode (``transform``, ``inverse_transform``, feature
+    names ``<classname>0``, ...), so one fitted detector also reduces
+    dimensions. Subclasses add the rest of the public API of their kind
+    (transformer or outlier detector) and may extend these hooks:
+    :meth:`_n_components` and :meth:`_criterion_params` resolve parameters
+    into the net spec, :meth:`_after_fit` computes what depends on the
+    training data once the network is trained, and
+    :meth:`_scoring_arguments` passes fitted values to the scoring path.
     """
 
     _parameter_constraints: dict = {
@@ -226,6 +235,44 @@ class _BaseAutoencoder(BaseEstimator):
         X = self._validate_fitted_input(X)
         check_loss_domain(X, self._net_spec_["criterion"]["loss"])
         return -self._reconstruction_error(X)
+
+    def transform(self, X):
+        """Encode X: the code of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The codes, in X's float dtype.
+        """
+        return self._encode(self._validate_fitted_input(X))
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
+            The reconstructions, in the codes' float dtype.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but the codes of this "
+                f"{type(self).__name__} have {self._n_features_out} "
+                "(n_components_)."
+            )
+        return self._decode(Z)
 
     @available_if(_check_variational)
     def sample(self, n_samples=1, random_state=None):
@@ -540,7 +587,13 @@ class _BaseAutoencoder(BaseEstimator):
             self.net_ = net_from_state(self._net_spec_, net_state)
             self._net_spec_ = {**self._net_spec_, "device": self.net_.device}
 
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features."""
+        return self.n_components_
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

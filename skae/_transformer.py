@@ -4,8 +4,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import _BaseAutoencoder
 from ._docstrings import fill_doc
@@ -14,9 +12,7 @@ __all__ = ["AutoencoderTransformer"]
 
 
 @fill_doc("transformer")
-class AutoencoderTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
-):
+class AutoencoderTransformer(_BaseAutoencoder):
     """Nonlinear dimensionality reduction with an autoencoder.
 
     An encoder network maps each sample to ``n_components`` numbers (its
@@ -68,44 +64,6 @@ class AutoencoderTransformer(
     array(['autoencodertransformer0', 'autoencodertransformer1'], dtype=object)
     """
 
-    def transform(self, X):
-        """Encode X: the code of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            The codes, in X's float dtype.
-        """
-        return self._encode(self._validate_fitted_input(X))
-
-    def inverse_transform(self, X):
-        """Decode codes back to the input space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, as returned by :meth:`transform`.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, `n_features_in_`)
-            The reconstructions, in the codes' float dtype.
-        """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self._n_features_out:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but the codes of this "
-                f"{type(self).__name__} have {self._n_features_out} "
-                "(n_components_)."
-            )
-        return self._decode(Z)
-
     def score(self, X, y=None):
         """Return minus the mean reconstruction error of X.
 
@@ -122,13 +80,3 @@ class AutoencoderTransformer(
             The mean of :meth:`score_samples`; higher is better.
         """
         return float(np.mean(self.score_samples(X)))
-
-    @property
-    def _n_features_out(self):
-        """Number of transformed output features."""
-        return self.n_components_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -69,3 +69,19 @@ def test_predict_flags_contamination_of_training_data(
     # A percentile threshold flags the share up to one sample of rounding.
     assert abs(flagged.mean() - contamination) <= 1 / len(X)
     np.testing.assert_array_equal(flagged, detector.labels_ == 1)
+
+
+def test_one_fitted_detector_also_reduces_dimensions(blobs_with_outliers):
+    # The same network that flags outliers gives their codes: embeddings and
+    # outlier labels from one model, in one pipeline step.
+    pd = pytest.importorskip("pandas")
+    X, _ = blobs_with_outliers
+    detector = AutoencoderOutlierDetector(n_components=2, **TINY).fit(X)
+    codes = detector.transform(X)
+    assert codes.shape == (len(X), 2)
+    assert detector.inverse_transform(codes).shape == X.shape
+    names = list(detector.get_feature_names_out())
+    assert names == ["autoencoderoutlierdetector0", "autoencoderoutlierdetector1"]
+    frame = detector.set_output(transform="pandas").transform(pd.DataFrame(X))
+    assert list(frame.columns) == names
+    np.testing.assert_allclose(frame.to_numpy(), codes, rtol=1e-5, atol=1e-6)
