@@ -7,25 +7,24 @@ import argparse
 import os
 import sys
 import textwrap
-import time
 import warnings
-from pathlib import Path
+from contextlib import contextmanager
 
-import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.decomposition import PCA
-from sklearn.ensemble import IsolationForest
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
+import torch
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from . import AutoencoderOutlierDetector, AutoencoderTransformer, __version__
+from ._demo import demo, timed
 from ._io import (
     CommandError,
     align_columns,
+    check_writable,
     load_model,
+    one_line,
+    printable,
     read_table,
     save_model,
     write_table,
@@ -33,110 +32,29 @@ from ._io import (
 from ._losses import LOSSES
 from ._modules import ACTIVATIONS
 
-__all__ = ["main"]
+__all__ = ["ISSUES_URL", "main"]
 
+#: Where the message of an unexpected exception, a bug in skae, asks users
+#: to report it.
+ISSUES_URL = "https://github.com/skae-developers/skae/issues"
 
-def _timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
+#: Exit statuses besides 0 (success) and argparse's 2 (usage error): a
+#: command that failed on its input, files or option values, one stopped by
+#: an unexpected exception (a bug), and one interrupted by Ctrl-C (the
+#: shell's status for SIGINT).
+_EXIT_ERROR = 1
+_EXIT_BUG = 3
+_EXIT_INTERRUPTED = 130
 
-
-def _reduction_rows(X, n_components, random_state):
-    """Test reconstruction MSE of PCA and the autoencoder on a 70/30 split."""
-    X_train, X_test = train_test_split(X, test_size=0.3, random_state=random_state)
-    rows = []
-    for name, model in [
-        ("PCA", PCA(n_components, random_state=random_state)),
-        (
-            "AutoencoderTransformer",
-            AutoencoderTransformer(n_components, random_state=random_state),
-        ),
-    ]:
-        _, seconds = _timed(lambda model=model: model.fit(X_train))
-        reconstruction = model.inverse_transform(model.transform(X_test))
-        rows.append((name, float(np.mean((reconstruction - X_test) ** 2)), seconds))
-    return rows
-
-
-def _outlier_tasks(X, y, random_state):
-    """Two detection tasks on digits: corrupted images, and unseen classes."""
-    rng = np.random.RandomState(random_state)
-    corrupted = X.copy()
-    idx = rng.choice(len(X), size=len(X) // 20, replace=False)
-    noise = rng.rand(len(idx), X.shape[1])
-    corrupted[idx] = np.where(rng.rand(*noise.shape) < 0.3, noise, X[idx])
-    is_corrupted = np.isin(np.arange(len(X)), idx)
-
-    inliers, others = X[y < 5], X[y >= 5]
-    picked = others[rng.choice(len(others), size=len(inliers) // 20, replace=False)]
-    yield "5% corrupted images", corrupted, is_corrupted
-    yield (
-        "digits 0-4, plus 5% of 5-9",
-        np.vstack([inliers, picked]),
-        np.r_[np.zeros(len(inliers), bool), np.ones(len(picked), bool)],
-    )
-
-
-def _outlier_rows(X, y, random_state):
-    rows = []
-    for task, X_task, is_outlier in _outlier_tasks(X, y, random_state):
-        for name, model in [
-            ("IsolationForest", IsolationForest(random_state=random_state)),
-            (
-                "AutoencoderOutlierDetector",
-                AutoencoderOutlierDetector(
-                    8, contamination=0.05, random_state=random_state
-                ),
-            ),
-        ]:
-            _, seconds = _timed(lambda model=model, X_task=X_task: model.fit(X_task))
-            auc = roc_auc_score(is_outlier, -model.score_samples(X_task))
-            rows.append((task, name, auc, seconds))
-    return rows
-
-
-def demo(n_components=8, random_state=0, out=None):
-    """Fit both estimators on the digits data and print what they achieve.
-
-    Parameters
-    ----------
-    n_components : int, default=8
-        Code size of the autoencoder and number of PCA components.
-    random_state : int, default=0
-        Seed of the split, the planted outliers and the models.
-    out : file-like, default=None
-        Where the report goes; ``None`` means ``sys.stdout`` at call time.
-    """
-    out = sys.stdout if out is None else out
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    print(
-        f"skae {__version__} demo on scikit-learn's digits "
-        "(1797 images, 8x8, scaled to [0, 1])",
-        file=out,
-    )
-    with warnings.catch_warnings():
-        # The demo runs each model once at its defaults; a model stopped by
-        # max_iter is still a fair result to show.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        reduction = _reduction_rows(X, n_components, random_state)
-        outliers = _outlier_rows(X, y, random_state)
-    print(
-        f"\nDimensionality reduction to {n_components} components "
-        "(test reconstruction MSE, lower is better)",
-        file=out,
-    )
-    for name, mse, seconds in reduction:
-        print(f"  {name:<28} MSE {mse:.4f}   fit {seconds:5.1f} s", file=out)
-    print(
-        "\nOutlier detection (ROC-AUC on the training data, higher is better)", file=out
-    )
-    for task, name, auc, seconds in outliers:
-        print(
-            f"  {task:<28} {name:<28} ROC-AUC {auc:.3f}   fit {seconds:5.1f} s",
-            file=out,
-        )
+_EXIT_STATUS_HELP = f"""\
+exit status:
+  0  success
+  1  the command failed on its data, model file, output path or option
+     values; one line on standard error says why
+  2  usage error: an unknown command or option, or a malformed value
+  3  an unexpected error, which is a bug in skae; please report it at
+     {ISSUES_URL}
+  130  interrupted with Ctrl-C"""
 
 
 def _layer_sizes(text):
@@ -256,14 +174,87 @@ def _scaler(scale, loss):
     return None
 
 
-def _skae_estimator(model, path):
-    """The skae estimator of a loaded model, bare or last in a Pipeline."""
-    estimator = model[-1] if isinstance(model, Pipeline) else model
+def _say(text, file=None):
+    """Print a line, escaping what it quotes from data or model files.
+
+    Every message, and every line of fit's and info's reports, goes through
+    here: column names, paths, parameters and the texts of exceptions may
+    all come from those files. Tables are data, written as they are.
+    """
+    file = sys.stdout if file is None else file
+    text = printable(text)
+    # A console or file in a legacy encoding (cp1252, latin-1) cannot hold
+    # every letter a column name may have; escape those too.
+    encoding = getattr(file, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding), file=file)
+
+
+@contextmanager
+def _model_errors(data=None):
+    """Turn what a model refuses in the user's data into a CommandError.
+
+    Wrap only calls of a model on data or options from the user: there
+    ValueError and TypeError (parameter validation, ``NotFittedError``,
+    non-finite values, a ``loss`` meeting data outside its domain) are
+    scikit-learn's and skae's documented answers, and running out of
+    memory is the data's size. Elsewhere they are bugs. ``data``, the data
+    file, starts the message when every failure is about it.
+    """
+    source = "" if data is None else f"{data}: "
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        raise CommandError(f"{source}{one_line(exc)}") from None
+    except (MemoryError, torch.cuda.OutOfMemoryError) as exc:
+        raise CommandError(
+            f"{source}not enough memory ({type(exc).__name__}: {one_line(exc)})"
+        ) from None
+
+
+def _load(path):
+    """Load a model as skae fit saves it; return it and its skae estimator.
+
+    The estimator is the model, or the last step of a Pipeline. Every step
+    must be fitted and have its parameters: a model saved before fitting,
+    or a file damaged or crafted to lack a parameter, would otherwise fail
+    later with an AttributeError from deep inside scikit-learn.
+    """
+    model = load_model(path)
+    if isinstance(model, Pipeline):
+        try:
+            steps = [step for _, step in model.steps]
+        except (TypeError, ValueError):
+            steps = []
+        if not steps:
+            raise CommandError(f"{path}: holds a malformed Pipeline")
+    else:
+        steps = [model]
+    estimator = steps[-1]
     if not isinstance(estimator, AutoencoderTransformer | AutoencoderOutlierDetector):
         raise CommandError(
             f"{path}: holds a {type(estimator).__name__}, not a skae model"
         )
-    return estimator
+    for step in steps:
+        try:
+            # First: check_is_fitted reads parameters too, through the tags.
+            step.get_params()
+        except AttributeError as exc:
+            raise CommandError(
+                f"{path}: a damaged model file ({type(step).__name__}: {one_line(exc)})"
+            ) from None
+        try:
+            check_is_fitted(step)
+        except NotFittedError:
+            raise CommandError(
+                f"{path}: its {type(step).__name__} was saved before fitting; "
+                "train and save models with skae fit"
+            ) from None
+    return model, estimator
+
+
+def _check_output(path):
+    if path != "-":
+        check_writable(path)
 
 
 def _read_for(model, path):
@@ -278,10 +269,8 @@ def _fit_command(args):
     params = {key: value for key, value in params.items() if value is not None}
     if "contamination" in params and not args.outlier:
         raise CommandError("--contamination applies only with --outlier")
-    model_dir = Path(args.model).resolve().parent
-    if not model_dir.is_dir():
-        # Fail now, not after a long training.
-        raise CommandError(f"{args.model}: folder {model_dir} does not exist")
+    # Fail now, not after a long training.
+    check_writable(args.model)
     frame = read_table(args.data)
     kind = AutoencoderOutlierDetector if args.outlier else AutoencoderTransformer
     estimator = kind(**params, verbose=int(args.verbose))
@@ -289,78 +278,95 @@ def _fit_command(args):
     model = estimator if scaler is None else make_pipeline(scaler, estimator)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        try:
-            _, seconds = _timed(lambda: model.fit(frame))
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+        with _model_errors():
+            _, seconds = timed(lambda: model.fit(frame))
+    stopped_early = False
+    for caught_warning in caught:
+        if issubclass(caught_warning.category, ConvergenceWarning):
+            stopped_early = True
+        else:
+            # Pass the others on to main, which prints them.
+            warnings.warn_explicit(
+                caught_warning.message,
+                caught_warning.category,
+                caught_warning.filename,
+                caught_warning.lineno,
+            )
     save_model(model, args.model)
-    print(
+    _say(
         f"Trained {kind.__name__} on {frame.shape[0]} rows x {frame.shape[1]} "
         f"columns: {estimator.n_iter_} epochs in {seconds:.1f} s, final training "
         f"loss {estimator.loss_curve_[-1]:.4g}."
     )
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        print(
+    if stopped_early:
+        _say(
             f"Note: training stopped at max_iter={estimator.max_iter} epochs while "
             "the loss was still improving; a larger --max-iter may fit better."
         )
     if args.outlier:
-        print(
+        _say(
             f"{estimator.labels_.sum()} of {frame.shape[0]} training rows are "
             f"flagged as outliers (contamination={estimator.contamination!r})."
         )
-    print(f"Saved to {args.model}.")
+    _say(f"Saved to {args.model}.")
 
 
 def _transform_command(args):
-    model = load_model(args.model)
-    estimator = _skae_estimator(model, args.model)
-    if not isinstance(estimator, AutoencoderTransformer):
-        raise CommandError(
-            f"{args.model}: an {type(estimator).__name__} has no codes to "
-            "output; fit without --outlier for transform, or use skae score"
-        )
+    _check_output(args.output)
+    model, _ = _load(args.model)
     frame = _read_for(model, args.data)
-    codes = model.transform(frame)
+    with _model_errors(args.data):
+        codes = model.transform(frame)
     columns = model.get_feature_names_out()
     write_table(codes, args.output, columns=columns, index=frame.index)
 
 
 def _score_command(args):
-    model = load_model(args.model)
-    estimator = _skae_estimator(model, args.model)
+    _check_output(args.output)
+    model, estimator = _load(args.model)
     frame = _read_for(model, args.data)
-    out = {"score": model.score_samples(frame)}
-    if isinstance(estimator, AutoencoderOutlierDetector):
-        out["label"] = model.predict(frame)
+    with _model_errors(args.data):
+        out = {"score": model.score_samples(frame)}
+        if isinstance(estimator, AutoencoderOutlierDetector):
+            out["label"] = model.predict(frame)
     write_table(out, args.output, index=frame.index)
 
 
 def _info_command(args):
-    model = load_model(args.model)
-    estimator = _skae_estimator(model, args.model)
+    model, estimator = _load(args.model)
     steps = [type(step).__name__ for step in model] if model is not estimator else []
-    print(f"{args.model}: {type(estimator).__name__}")
+    _say(f"{args.model}: {type(estimator).__name__}")
     if steps:
-        print(f"  pipeline: {' -> '.join(steps)}")
+        _say(f"  pipeline: {' -> '.join(steps)}")
     names = getattr(model, "feature_names_in_", None)
     shown = ", ".join(names) if names is not None else "(fitted without names)"
-    print(f"  features ({model.n_features_in_}): {shown}")
-    print("parameters:")
+    _say(f"  features ({model.n_features_in_}): {shown}")
+    _say("parameters:")
     for key, value in estimator.get_params().items():
-        print(f"  {key} = {value!r}")
-    print("training:")
-    print(f"  epochs: {estimator.n_iter_}")
-    print(f"  final training loss: {estimator.loss_curve_[-1]:.6g}")
+        _say(f"  {key} = {value!r}")
+    _say("training:")
+    _say(f"  epochs: {estimator.n_iter_}")
+    _say(f"  final training loss: {estimator.loss_curve_[-1]:.6g}")
     if estimator.validation_scores_ is not None:
-        print(f"  best validation score: {max(estimator.validation_scores_):.6g}")
-    print(f"  device: {estimator.net_.device}")
+        _say(f"  best validation score: {max(estimator.validation_scores_):.6g}")
+    _say(f"  device: {estimator.net_.device}")
     if isinstance(estimator, AutoencoderOutlierDetector):
-        print(f"  offset_ (threshold on score_samples): {estimator.offset_:.6g}")
-        print(
+        _say(f"  offset_ (threshold on score_samples): {estimator.offset_:.6g}")
+        _say(
             f"  training rows flagged as outliers: {estimator.labels_.sum()} of "
             f"{len(estimator.labels_)}"
         )
+
+
+def _demo_command(args):
+    if args.n_components < 1:
+        # PCA accepts 0 and fails only after fitting, with a message about
+        # arrays of 0 features.
+        raise CommandError(
+            f"--n-components must be at least 1, got {args.n_components}"
+        )
+    with _model_errors():
+        demo(args.n_components, args.random_state)
 
 
 _DATA_HELP = (
@@ -392,7 +398,10 @@ def _build_parser():
     parser = argparse.ArgumentParser(
         prog="skae",
         description="scikit-learn compatible autoencoders on PyTorch.",
-        epilog="Run 'skae COMMAND --help' for the options of a command.",
+        epilog="Run 'skae COMMAND --help' for the options of a command.\n\n"
+        + _EXIT_STATUS_HELP,
+        # Keeps the exit status table's lines.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"skae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -400,7 +409,7 @@ def _build_parser():
     demo_parser = _add_command(
         commands,
         "demo",
-        lambda args: demo(args.n_components, args.random_state),
+        _demo_command,
         "fit both estimators on scikit-learn's digits and compare them "
         "with PCA and IsolationForest",
         "Fit AutoencoderTransformer and AutoencoderOutlierDetector on "
@@ -454,9 +463,11 @@ def _build_parser():
         "transform",
         _transform_command,
         "write the code of each row",
-        "Encode each row of DATA with a model from skae fit (without --outlier) "
-        "and write the codes, one column per component named "
-        "autoencodertransformer0, autoencodertransformer1, ...",
+        "Encode each row of DATA with a model from skae fit (a transformer, or "
+        "an --outlier detector, which encodes too) and write the codes, one "
+        "column per component named after the estimator: "
+        "autoencodertransformer0, autoencodertransformer1, ... or "
+        "autoencoderoutlierdetector0, ...",
         "example:\n  skae transform data.csv --model model.skops --output codes.csv",
     )
     score = _add_command(
@@ -492,6 +503,10 @@ def _build_parser():
 def main(argv=None):
     """Entry point of the ``skae`` console script and of ``python -m skae``.
 
+    Every failure is one line on standard error, with data and file names
+    escaped (:func:`~skae._io.printable`), and its own exit status; so is
+    each distinct warning of a command that succeeds.
+
     Parameters
     ----------
     argv : list of str, default=None
@@ -500,19 +515,45 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when a command fails on its input; argparse exits
-        with 2 on a usage error.
+        0 on success. 1 when a command fails on its data, model file,
+        output path or option values (``skae <command>: error: ...``).
+        3 when it stops on an unexpected exception, which is a bug in skae:
+        the line names the exception and :data:`ISSUES_URL`. 130 when
+        interrupted with Ctrl-C. argparse exits with 2 on a usage error (an
+        unknown option, a malformed value).
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
-    try:
-        args.func(args)
-    except CommandError as exc:
-        print(f"skae {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        # The reader of standard output left early (skae score ... | head).
-        # Point stdout at devnull so Python's exit flush does not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    prefix = f"skae {args.command}"
+    # Warnings are printed after the command, one line each: Python's own
+    # format takes two lines and shows source code. A failed command's
+    # warnings are dropped, so that its error is its only line.
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            args.func(args)
+        except CommandError as exc:
+            _say(f"{prefix}: error: {exc}", sys.stderr)
+            return _EXIT_ERROR
+        except KeyboardInterrupt:
+            # Ctrl-C outside training (which ends training cleanly): stop
+            # without a traceback, with the shell's status for SIGINT.
+            _say(f"{prefix}: interrupted", sys.stderr)
+            return _EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # The reader of standard output left early (skae score ... | head).
+            # Point stdout at devnull so Python's exit flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return _EXIT_ERROR
+        except Exception as exc:
+            # The handled failures became CommandErrors where they can occur,
+            # so anything else is a bug; a traceback would not help users.
+            _say(
+                f"{prefix}: internal error: {type(exc).__name__}: "
+                f"{one_line(exc)} -- this is a bug in skae; please "
+                f"report it, with the command that raised it, at {ISSUES_URL}",
+                sys.stderr,
+            )
+            return _EXIT_BUG
+    for message in dict.fromkeys(one_line(w.message) for w in caught):
+        _say(f"{prefix}: warning: {message}", sys.stderr)
     return 0

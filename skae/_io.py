@@ -3,15 +3,22 @@
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import os
 import sys
 import zipfile
+import zlib
 from pathlib import Path
+
+import numpy as np
 
 __all__ = [
     "TRUSTED_TYPES",
     "CommandError",
     "align_columns",
+    "check_writable",
     "load_model",
+    "one_line",
+    "printable",
     "read_table",
     "save_model",
     "write_table",
@@ -33,6 +40,49 @@ class CommandError(Exception):
     """A user error, reported in one line without a traceback."""
 
 
+def one_line(message):
+    """A library's message on one line: scikit-learn's and torch's may have
+    several, and skae prints each error and warning on one.
+
+    Line breaks that a data or model file put in the message become spaces;
+    :func:`printable` escapes what remains.
+    """
+    lines = (line.strip() for line in str(message).split("\n"))
+    return " ".join(line for line in lines if line)
+
+
+def printable(text):
+    r"""``text`` with each non-printable character replaced by its escape.
+
+    Data and model files are not to be trusted with a terminal: a column
+    named ``"\x1b[2J"`` would clear it, and a line break would forge lines
+    of output. What :meth:`str.isprintable` rejects (control, format and
+    unassigned characters, separators other than the ordinary space)
+    becomes the escapes of Python's ``repr``; printable characters, letters
+    of every script included, stay as they are.
+
+    Parameters
+    ----------
+    text : str
+        Text to be printed.
+
+    Returns
+    -------
+    text : str
+        The text with ``\x..``, ``\u....`` or ``\U........`` escapes.
+
+    Examples
+    --------
+    >>> from skae._io import printable
+    >>> print(printable("café \x1b[2J\tend\n"))
+    café \x1b[2J\tend\n
+    """
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
 def _pandas():
     try:
         import pandas
@@ -47,10 +97,45 @@ def _is_parquet(path):
     return Path(path).suffix.lower() in _PARQUET_SUFFIXES
 
 
-def _parquet_engine_error(path, exc):
+def _parquet_engine_error(path):
+    # pandas's own message runs over several lines and names fastparquet
+    # too, which skae does not test with.
     return CommandError(
-        f"{path}: Parquet files need pyarrow (pip install pyarrow); {exc}"
+        f"{path}: Parquet files need pyarrow, which cannot be imported here: "
+        "pip install pyarrow"
     )
+
+
+def _os_error(path, action, exc):
+    # strerror is None for the OSErrors that pandas raises itself.
+    return CommandError(f"{path}: cannot be {action} ({exc.strerror or one_line(exc)})")
+
+
+def check_writable(path):
+    """Check that a file can be written at ``path``, without writing it.
+
+    Commands call this before their work, so that a mistyped output path
+    does not cost a training run.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to be written, new or existing.
+
+    Raises
+    ------
+    CommandError
+        When ``path`` is a folder, its folder does not exist, or the user
+        may not write there.
+    """
+    path = Path(path)
+    folder = path.resolve().parent
+    if path.is_dir():
+        raise CommandError(f"{path}: is a folder, not a file")
+    if not folder.is_dir():
+        raise CommandError(f"{path}: folder {folder} does not exist")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise CommandError(f"{path}: cannot be written (permission denied)")
 
 
 def read_table(path):
@@ -66,13 +151,13 @@ def read_table(path):
     Returns
     -------
     frame : pandas.DataFrame
-        The table, every column numeric and complete.
+        The table, every column numeric, complete and finite.
 
     Raises
     ------
     CommandError
         When the file is missing, unreadable, empty, or has non-numeric
-        columns or missing values; the message names the columns.
+        columns, missing or infinite values; the message names the columns.
 
     Examples
     --------
@@ -92,13 +177,15 @@ def read_table(path):
             frame = pd.read_parquet(path)
         else:
             frame = pd.read_csv(path)
-    except ImportError as exc:
-        raise _parquet_engine_error(path, exc) from None
+    except ImportError:
+        raise _parquet_engine_error(path) from None
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise CommandError(f"{path}: not a readable CSV file ({first_line})") from None
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"{path}: cannot be read ({exc})") from None
+    except OSError as exc:
+        raise _os_error(path, "read", exc) from None
+    except ValueError as exc:
+        raise CommandError(f"{path}: cannot be read ({one_line(exc)})") from None
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise CommandError(f"{path}: the table has no rows or no columns")
     frame.columns = [str(column) for column in frame.columns]
@@ -112,11 +199,17 @@ def read_table(path):
             f"{path}: non-numeric columns {', '.join(non_numeric)}; every column "
             "must hold numbers (drop or encode these first)"
         )
-    missing = frame.isna().sum()
-    missing = missing[missing > 0]
-    if len(missing):
-        listed = ", ".join(f"{column!r} ({n} rows)" for column, n in missing.items())
-        raise CommandError(f"{path}: missing values in columns {listed}")
+    for problem, mask in [
+        ("missing values", frame.isna()),
+        # CSV readers turn numbers beyond float64's range, such as 1e400,
+        # into infinities too.
+        ("infinite values", frame.isin([np.inf, -np.inf])),
+    ]:
+        counts = mask.sum()
+        counts = counts[counts > 0]
+        if len(counts):
+            listed = ", ".join(f"{column!r} ({n} rows)" for column, n in counts.items())
+            raise CommandError(f"{path}: {problem} in columns {listed}")
     return frame
 
 
@@ -189,10 +282,10 @@ def write_table(data, path, columns=None, index=None):
             frame.to_parquet(path, index=index)
         else:
             frame.to_csv(path, index=index)
-    except ImportError as exc:
-        raise _parquet_engine_error(path, exc) from None
+    except ImportError:
+        raise _parquet_engine_error(path) from None
     except OSError as exc:
-        raise CommandError(f"{path}: cannot be written ({exc.strerror})") from None
+        raise _os_error(path, "written", exc) from None
 
 
 def save_model(model, path):
@@ -202,7 +295,7 @@ def save_model(model, path):
     try:
         skops.io.dump(model, path)
     except OSError as exc:
-        raise CommandError(f"{path}: cannot be written ({exc.strerror})") from None
+        raise _os_error(path, "written", exc) from None
 
 
 def load_model(path):
@@ -211,8 +304,9 @@ def load_model(path):
     Raises
     ------
     CommandError
-        When the file is missing, not a skops file, or holds types beyond
-        :data:`TRUSTED_TYPES` and the scikit-learn types skops trusts.
+        When the file is missing or unreadable, not a skops file, damaged,
+        or holds types beyond :data:`TRUSTED_TYPES` and the scikit-learn
+        types skops trusts.
     """
     import skops.io
     from skops.io.exceptions import UntrustedTypesFoundException
@@ -229,7 +323,22 @@ def load_model(path):
             f"{path}: refusing to load types skae does not trust: "
             f"{', '.join(untrusted)}"
         ) from None
-    except (zipfile.BadZipFile, KeyError) as exc:
+    except OSError as exc:
+        raise _os_error(path, "read", exc) from None
+    # What a file that is not a skops zip, or one whose schema.json or
+    # arrays are damaged or crafted, makes the zip, JSON and skops readers
+    # and the estimators' __setstate__ raise. RecursionError: deeply nested
+    # JSON. Other exceptions are bugs, and main reports them as such.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        AttributeError,
+        KeyError,
+        RecursionError,
+        TypeError,
+        ValueError,
+    ) as exc:
         raise CommandError(
-            f"{path}: not a model saved by skae fit (skops format): {exc}"
+            f"{path}: not a model saved by skae fit, or a damaged one "
+            f"({type(exc).__name__}: {one_line(exc)})"
         ) from None

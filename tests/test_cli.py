@@ -2,6 +2,7 @@
 
 import argparse
 import fractions
+import io
 import subprocess
 import sys
 
@@ -116,6 +117,19 @@ def test_transform_writes_the_codes(files, capsys):
     model = skops.io.load(files["transformer"], trusted=TRUSTED_TYPES)
     assert list(codes.columns) == [f"autoencodertransformer{i}" for i in range(3)]
     assert_allclose(codes.to_numpy(), model.transform(files["frame"]), rtol=1e-6)
+
+
+def test_transform_of_a_detector_writes_its_codes(files, capsys):
+    # A detector encodes too: one model for embeddings and outlier labels.
+    status, out, _ = run(
+        capsys, "transform", files["data"], "--model", files["detector"]
+    )
+    assert status == 0
+    codes = pd.read_csv(io.StringIO(out))
+    model = skops.io.load(files["detector"], trusted=TRUSTED_TYPES)
+    assert list(codes.columns) == list(model.get_feature_names_out())
+    assert codes.columns[0] == "autoencoderoutlierdetector0"
+    assert_allclose(codes.to_numpy(), model.transform(files["frame"]), rtol=1e-5)
 
 
 def test_transform_matches_columns_by_name(files, capsys):
@@ -241,10 +255,9 @@ def test_bad_model_files_fail_with_one_line(files, capsys):
 
 
 def test_command_mistakes_fail_with_one_line(files, capsys):
-    data, detector = files["data"], files["detector"]
+    data = files["data"]
     nowhere = files["folder"] / "no" / "m.skops"
     cases = [
-        (["transform", data, "--model", detector], "has no codes to output"),
         (["fit", data, "--model", "x.skops", "--contamination", "0.2"], "--outlier"),
         (["fit", data, "--model", nowhere], "does not exist"),
         (["fit", data, "--model", "x.skops", "--n-components", "0"], "n_components"),
