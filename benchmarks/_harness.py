@@ -5,8 +5,11 @@
 
 import os
 import platform
+import shlex
+import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,7 +17,10 @@ from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
 __all__ = [
+    "RESULTS",
+    "Report",
     "add_common_arguments",
+    "clock",
     "digits",
     "format_table",
     "interleaved_min",
@@ -22,19 +28,39 @@ __all__ = [
     "setup",
     "synthetic",
     "timed",
+    "write_results",
 ]
+
+#: Where every script writes its Markdown tables (``--output``) and plots.
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 #: The clock of :func:`timed`, chosen by ``--clock`` in :func:`setup`.
 _clock = time.perf_counter
 
 
-def add_common_arguments(parser):
-    """Add the options both benchmark scripts take to an ``ArgumentParser``."""
+def add_common_arguments(parser, name, repeats=True):
+    """Add the options every benchmark script takes to an ``ArgumentParser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The script's parser.
+    name : str
+        Stem of the default ``--output`` file, ``results/<name>.md``.
+    repeats : bool, default=True
+        Whether to add ``--repeats`` (scripts that time each measurement
+        once leave it out).
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes and one repeat: a smoke run of every code path",
+        help="small sizes, one repeat, one seed: a smoke run of every code "
+        "path, whose figures judge nothing",
     )
     parser.add_argument(
         "--device",
@@ -58,13 +84,24 @@ def add_common_arguments(parser):
         "which time spent waiting for other jobs' processes does not inflate. "
         "cpu suits single-threaded CPU runs only (--threads 1 --device cpu)",
     )
+    if repeats:
+        parser.add_argument(
+            "--repeats",
+            type=int,
+            default=None,
+            help="timed repeats per contender; the minimum is reported "
+            "(default: 3, or 1 with --quick)",
+        )
     parser.add_argument(
-        "--repeats",
-        type=int,
+        "--output",
+        type=Path,
         default=None,
-        help="timed repeats per contender; the minimum is reported "
-        "(default: 3, or 1 with --quick)",
+        help="Markdown file the tables are written to, its folder created "
+        f"if needed (default: benchmarks/results/{name}.md, or "
+        f"benchmarks/results/quick/{name}.md with --quick, which git ignores, "
+        "so that a smoke run never replaces the committed figures)",
     )
+    parser.set_defaults(results_name=name)
     return parser
 
 
@@ -80,8 +117,11 @@ def setup(args):
         threadpool_limits(args.threads)
     global _clock
     _clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    if args.repeats is None:
+    if getattr(args, "repeats", 0) is None:
         args.repeats = 1 if args.quick else 3
+    if getattr(args, "output", 0) is None:
+        folder = RESULTS / "quick" if args.quick else RESULTS
+        args.output = folder / f"{args.results_name}.md"
     if args.device == "auto":
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     else:
@@ -149,6 +189,12 @@ def digits():
     return (load_digits().data / 16.0).astype(np.float32)
 
 
+def clock():
+    """The clock function chosen by ``--clock``: ``time.perf_counter`` or
+    ``time.process_time``."""
+    return _clock
+
+
 def timed(fn, device):
     """Run ``fn()``; return its time in seconds (see ``--clock``) and result.
 
@@ -211,3 +257,59 @@ def format_table(header, rows):
     ]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+class Report:
+    """Markdown blocks, printed as they come and kept for the results file.
+
+    Pass an instance as a script's ``echo``; :attr:`text` is everything it
+    received.
+
+    Parameters
+    ----------
+    echo : callable or None, default=print
+        Also receives each block; None keeps the blocks only.
+    """
+
+    def __init__(self, echo=print):
+        self.echo = echo
+        self.blocks = []
+
+    def __call__(self, block):
+        """Keep ``block`` and pass it on to :attr:`echo`."""
+        self.blocks.append(block)
+        if self.echo is not None:
+            self.echo(block)
+
+    @property
+    def text(self):
+        """The blocks so far, one paragraph each."""
+        return "\n\n".join(block.strip("\n") for block in self.blocks) + "\n"
+
+
+def write_results(path, script, text, argv=None):
+    """Write a results file: the script, the command that made it, the text.
+
+    Parameters
+    ----------
+    path : path-like
+        The Markdown file; its folder is created if needed.
+    script : str
+        The script's file name, such as ``"bench_speed.py"``.
+    text : str
+        The tables and notes, in Markdown.
+    argv : list of str or None, default=None
+        The script's arguments, ``sys.argv[1:]`` when None, recorded so that
+        the file says how to reproduce it.
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    command = shlex.join(["python", f"benchmarks/{script}", *argv])
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {script}\n\n`{command}`, {day}.\n\n{text}")
+    return path

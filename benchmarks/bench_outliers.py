@@ -8,24 +8,39 @@ scores rank the outliers first. Nothing is tuned per task: each detector
 runs with its defaults.
 
 Real tasks take one class of a bundled scikit-learn data set as inliers and
-a 5% sample of the other classes as outliers. Synthetic tasks plant the four
-kinds of outliers of ADBench (Han et al., 2022) in data drawn from a mixture
-of low-rank Gaussians.
+a 5% sample of the other classes as outliers (``skae._datasets.one_class_task``,
+which the demo and the tests use too). Synthetic tasks plant the four kinds
+of outliers of ADBench (Han et al., 2022) in data drawn from a mixture of
+low-rank Gaussians.
 
-Run ``python benchmarks/bench_outliers.py --help`` for the options;
-``--quick`` runs one seed. Needs matplotlib for the plot, and PyOD for its
-AutoEncoder column (left out when PyOD is not installed).
+Run ``python benchmarks/bench_outliers.py`` (14 tasks, 5 seeds; a few
+minutes), ``--quick`` for one seed, ``--help`` for the options. The tables
+go to ``--output`` (``benchmarks/results/outliers.md``) and a plot next to
+it (``outliers.png``, needs matplotlib). PyOD's AutoEncoder column is left
+out when PyOD is not installed.
 """
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import os
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
+from _harness import (
+    Report,
+    add_common_arguments,
+    format_table,
+    machine_summary,
+    setup,
+    timed,
+    write_results,
+)
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.ensemble import IsolationForest
 from sklearn.exceptions import ConvergenceWarning
@@ -35,27 +50,25 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
 from skae import AutoencoderOutlierDetector
+from skae._datasets import one_class_task
 
-RESULTS = Path(__file__).parent / "results"
+__all__ = ["TASKS", "default_detectors", "load_task", "main", "markdown", "run"]
 
 #: Share of outliers planted in every task, relative to the inliers.
 OUTLIER_SHARE = 0.05
+
+CPU = torch.device("cpu")
 
 
 # %% Tasks -------------------------------------------------------------------
 
 
-def _one_class_task(loader, inlier_classes):
+def _one_class(loader, inlier_classes):
     """A task builder: ``inlier_classes`` of ``loader`` plus 5% of the rest."""
 
     def build(seed):
         X, y = loader(return_X_y=True)
-        is_inlier = np.isin(y, inlier_classes)
-        rng = np.random.RandomState(seed)
-        n_out = max(2, round(OUTLIER_SHARE * is_inlier.sum()))
-        picked = rng.choice(np.flatnonzero(~is_inlier), n_out, replace=False)
-        X = np.vstack([X[is_inlier], X[picked]])
-        return X, np.r_[np.zeros(is_inlier.sum()), np.ones(n_out)]
+        return one_class_task(X, y, inlier_classes, OUTLIER_SHARE, random_state=seed)
 
     return build
 
@@ -102,22 +115,22 @@ def _synthetic_task(kind):
             rows = rng.randint(len(inliers), size=inliers.shape)[:n_out]
             outliers = inliers[rows, np.arange(inliers.shape[1])]
         X = np.vstack([inliers, outliers])
-        return X, np.r_[np.zeros(len(inliers)), np.ones(n_out)]
+        return X, np.r_[np.zeros(len(inliers), bool), np.ones(n_out, bool)]
 
     return build
 
 
 TASKS = {
-    "digits 0": _one_class_task(load_digits, [0]),
-    "digits 1": _one_class_task(load_digits, [1]),
-    "digits 0-4": _one_class_task(load_digits, [0, 1, 2, 3, 4]),
-    "breast_cancer benign": _one_class_task(load_breast_cancer, [1]),
-    "breast_cancer malignant": _one_class_task(load_breast_cancer, [0]),
-    "wine 0": _one_class_task(load_wine, [0]),
-    "wine 1": _one_class_task(load_wine, [1]),
-    "wine 2": _one_class_task(load_wine, [2]),
-    "iris 1": _one_class_task(load_iris, [1]),
-    "iris 2": _one_class_task(load_iris, [2]),
+    "digits 0": _one_class(load_digits, [0]),
+    "digits 1": _one_class(load_digits, [1]),
+    "digits 0-4": _one_class(load_digits, [0, 1, 2, 3, 4]),
+    "breast_cancer benign": _one_class(load_breast_cancer, [1]),
+    "breast_cancer malignant": _one_class(load_breast_cancer, [0]),
+    "wine 0": _one_class(load_wine, [0]),
+    "wine 1": _one_class(load_wine, [1]),
+    "wine 2": _one_class(load_wine, [2]),
+    "iris 1": _one_class(load_iris, [1]),
+    "iris 2": _one_class(load_iris, [2]),
     "synthetic global": _synthetic_task("global"),
     "synthetic local": _synthetic_task("local"),
     "synthetic clustered": _synthetic_task("clustered"),
@@ -126,9 +139,9 @@ TASKS = {
 
 
 def load_task(name, seed):
-    """The standardised data and 0/1 outlier labels of task ``name``."""
-    X, y = TASKS[name](seed)
-    return StandardScaler().fit_transform(X), y
+    """The standardised data of task ``name`` and whether each row is an outlier."""
+    X, is_outlier = TASKS[name](seed)
+    return StandardScaler().fit_transform(X), is_outlier
 
 
 # %% Detectors ---------------------------------------------------------------
@@ -136,8 +149,8 @@ def load_task(name, seed):
 # more abnormal samples (PyOD's convention, which roc_auc_score expects).
 
 
-def _skae(seed):
-    model = AutoencoderOutlierDetector(random_state=seed)
+def _skae(seed, device):
+    model = AutoencoderOutlierDetector(device=str(device), random_state=seed)
     return lambda X: -model.fit(X).score_samples(X)
 
 
@@ -156,22 +169,33 @@ def _ocsvm(seed):
     return lambda X: -model.fit(X).score_samples(X)
 
 
-def _pyod_autoencoder(seed):
+def _pyod_autoencoder(seed, device):
     from pyod.models.auto_encoder import AutoEncoder
 
-    model = AutoEncoder(random_state=seed, verbose=0)
+    model = AutoEncoder(device=str(device), random_state=seed, verbose=0)
     return lambda X: model.fit(X).decision_scores_
 
 
-def default_detectors():
-    """Name -> seed -> scoring function, PyOD's only when it is installed."""
-    detectors = {"skae": _skae}
-    try:
-        import pyod  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        detectors["PyOD AutoEncoder"] = _pyod_autoencoder
+def default_detectors(device=CPU, with_pyod=None):
+    """Name -> seed -> scoring function.
+
+    Parameters
+    ----------
+    device : torch.device, default=cpu
+        Where skae and PyOD's AutoEncoder run.
+    with_pyod : bool or None, default=None
+        Include PyOD's AutoEncoder; None includes it when it is installed.
+    """
+    if with_pyod is None:
+        try:
+            import pyod  # noqa: F401
+        except ImportError:
+            with_pyod = False
+        else:
+            with_pyod = True
+    detectors = {"skae": partial(_skae, device=device)}
+    if with_pyod:
+        detectors["PyOD AutoEncoder"] = partial(_pyod_autoencoder, device=device)
     detectors.update(
         {
             "IsolationForest": _isolation_forest,
@@ -185,8 +209,21 @@ def default_detectors():
 # %% Running -------------------------------------------------------------------
 
 
-def run(detectors, tasks, seeds, log=print):
+def run(detectors, tasks, seeds, device=CPU, log=print):
     """Score every detector on every task and seed.
+
+    Parameters
+    ----------
+    detectors : dict
+        As returned by :func:`default_detectors`.
+    tasks : list of str
+        Keys of :data:`TASKS`.
+    seeds : iterable of int
+        Seeds of the tasks' draws and of the detectors.
+    device : torch.device, default=cpu
+        Device to synchronise before reading the clock.
+    log : callable or None, default=print
+        Receives a line per finished task.
 
     Returns
     -------
@@ -197,21 +234,19 @@ def run(detectors, tasks, seeds, log=print):
     records = []
     for task in tasks:
         for seed in seeds:
-            X, y = load_task(task, seed)
+            X, is_outlier = load_task(task, seed)
             for name, make in detectors.items():
                 score = make(seed)
-                start = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    scores = score(X)
-                seconds = time.perf_counter() - start
+                    seconds, scores = timed(partial(score, X), device)
                 records.append(
                     {
                         "task": task,
                         "seed": seed,
                         "detector": name,
-                        "roc_auc": roc_auc_score(y, scores),
-                        "ap": average_precision_score(y, scores),
+                        "roc_auc": roc_auc_score(is_outlier, scores),
+                        "ap": average_precision_score(is_outlier, scores),
                         "seconds": seconds,
                     }
                 )
@@ -238,28 +273,27 @@ def summarise(records, metric):
 
 
 def markdown(records):
-    """The ROC-AUC and average-precision tables, and fit times, as markdown."""
+    """The ROC-AUC and average-precision tables, and fit times, as Markdown.
+
+    Each cell is the mean over seeds; the best of each row, as printed, is in
+    bold.
+    """
     parts = []
     for metric, title in [("roc_auc", "ROC-AUC"), ("ap", "Average precision")]:
         table = summarise(records, metric)
         names = list(table["mean"])
-        lines = [
-            f"| {title} | " + " | ".join(names) + " |",
-            "|---|" + "---:|" * len(names),
-        ]
+        rows = []
         for task, row in table.items():
-            best = max(row.values())
-            cells = [
-                f"**{row[n]:.3f}**" if row[n] == best else f"{row[n]:.3f}"
-                for n in names
-            ]
-            label = f"**{task}**" if task == "mean" else task
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        parts.append("\n".join(lines))
+            cells = [f"{row[n]:.3f}" for n in names]
+            best = max(cells, key=float)  # ties as printed are all bold
+            cells = [f"**{cell}**" if cell == best else cell for cell in cells]
+            rows.append([f"**{task}**" if task == "mean" else task, *cells])
+        parts.append(f"## {title}\n\n" + format_table([title, *names], rows))
     seconds = summarise(records, "seconds")["mean"]
     parts.append(
-        "Mean seconds per fit: "
+        "Mean seconds per fit (fit plus scoring): "
         + ", ".join(f"{name} {value:.2f}" for name, value in seconds.items())
+        + "."
     )
     return "\n\n".join(parts) + "\n"
 
@@ -291,27 +325,57 @@ def plot(records, path):
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower left", fontsize="small")
     fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
 def main(argv=None):
+    """Command-line entry point; see ``--help``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one seed per task")
-    parser.add_argument("--seeds", type=int, default=5, help="seeds per task")
-    parser.add_argument("--tasks", nargs="*", choices=list(TASKS), default=list(TASKS))
-    parser.add_argument("--table", type=Path, default=RESULTS / "outliers.md")
-    parser.add_argument("--plot", type=Path, default=RESULTS / "outliers.png")
+    add_common_arguments(parser, "outliers", repeats=False)
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="seeds per task (default: 5, 1 --quick)"
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="*",
+        choices=list(TASKS),
+        default=list(TASKS),
+        metavar="TASK",
+        help=f"tasks to run, quoted (default: all): {', '.join(TASKS)}",
+    )
+    parser.add_argument("--no-pyod", action="store_true", help="leave PyOD out")
+    parser.add_argument(
+        "--plot", type=Path, help="PNG of the ROC-AUCs (default: --output as .png)"
+    )
+    # The option's former name, which docs/outlier_benchmark.rst still shows.
+    parser.add_argument(
+        "--table",
+        dest="output",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args(argv)
+    device = setup(args)
     seeds = range(1 if args.quick else args.seeds)
-    records = run(default_detectors(), args.tasks, seeds)
-    text = markdown(records)
-    print(text)
-    args.table.parent.mkdir(parents=True, exist_ok=True)
-    args.table.write_text(text)
-    args.plot.parent.mkdir(parents=True, exist_ok=True)
-    plot(records, args.plot)
-    print(f"Wrote {args.table} and {args.plot}")
+    start = time.perf_counter()
+    detectors = default_detectors(device, with_pyod=False if args.no_pyod else None)
+    records = run(detectors, args.tasks, seeds, device)
+    report = Report()
+    report(
+        f"{len(args.tasks)} tasks, {len(seeds)} seed(s) each. Machine: "
+        f"{machine_summary(device)}.\n"
+    )
+    report(markdown(records))
+    figure = args.plot or args.output.with_suffix(".png")
+    link = os.path.relpath(figure, args.output.parent)
+    report(f"![ROC-AUC of each detector on each task]({link})\n")
+    report(f"Total {time.perf_counter() - start:.0f} s.")
+    path = write_results(args.output, "bench_outliers.py", report.text, argv)
+    plot(records, figure)
+    print(f"Wrote {path} and {figure}")
 
 
 if __name__ == "__main__":

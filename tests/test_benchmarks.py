@@ -1,16 +1,22 @@
-"""Smoke tests of benchmarks/: every code path runs, on tiny sizes.
+"""Smoke tests of benchmarks/: every script and code path runs, on tiny sizes.
 
 The scripts' timings are not checked here (a shared CI machine cannot time
 reliably); these tests only keep the scripts from breaking as skae changes.
+Each script runs through its ``main``, with its ``--quick`` sizes made tiny,
+and writes its results file to a temporary folder.
 """
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
+import skae._device
+from skae._datasets import one_class_task
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 CPU = torch.device("cpu")
@@ -37,7 +43,8 @@ def benchmarks():
 
     Torch runs on one thread meanwhile: these tiny problems gain nothing
     from more, and on a busy 2-core machine two threads run several times
-    slower (their OpenMP barriers wait on each other).
+    slower (their OpenMP barriers wait on each other). No test passes
+    ``--threads``, which would also limit NumPy's BLAS for the session.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -45,48 +52,181 @@ def benchmarks():
     try:
         import _contenders
         import _harness
+        import bench_memory
+        import bench_outliers
+        import bench_profile
         import bench_scaling
         import bench_speed
 
         yield argparse.Namespace(
             contenders=_contenders,
             harness=_harness,
+            memory=bench_memory,
+            outliers=bench_outliers,
+            profile=bench_profile,
             scaling=bench_scaling,
             speed=bench_speed,
         )
     finally:
         sys.path.remove(str(BENCHMARKS))
         torch.set_num_threads(threads)
+        # Back to the wall clock, whatever a test chose.
+        _harness.setup(
+            argparse.Namespace(threads=None, clock="wall", quick=False, device="cpu")
+        )
 
 
-def test_bench_speed_runs_every_section(benchmarks):
-    # Every section prints its table and each target gets a verdict.
-    out = []
-    verdicts = benchmarks.speed.run(
-        TINY_SPEED, CPU, repeats=1, with_pyod=False, echo=out.append
-    )
-    text = "\n".join(out)
+def _results(path, script):
+    """The text of a results file, after checking its first lines."""
+    text = path.read_text()
+    assert text.startswith(f"# {script}\n\n`python benchmarks/{script} ")
+    assert "Machine: device cpu" in text
+    return text
+
+
+# %% bench_speed.py and bench_scaling.py ----------------------------------------
+
+
+def test_bench_speed_runs_every_section(benchmarks, monkeypatch, tmp_path):
+    # Every section is written, every ratio is to the reference, and each
+    # target of issue 5 gets a verdict.
+    monkeypatch.setitem(benchmarks.speed.SIZES, "quick", TINY_SPEED)
+    output = tmp_path / "results" / "speed.md"
+    argv = ["--quick", "--device", "cpu", "--no-pyod", "--output", str(output)]
+    benchmarks.speed.main(argv)
+    text = _results(output, "bench_speed.py")
     for title in ("## fit", "per-fit overhead", "## inference", "batch size"):
         assert title in text
     assert "time to quality" in text
-    assert "| skae |" in text
-    assert len(verdicts) == 6
-    # The loose quality target is reached after one epoch, and timed.
-    assert "| lean torch loop | 1 |" in text[text.index("time to quality") :]
+    assert "× lean" not in text and text.count("× reference") >= 6
+    reference = benchmarks.contenders.LeanLoop.name
+    assert f"| {reference} | 1 |" in text[text.index("time to quality") :]
+    assert f"| {benchmarks.contenders.LeanLoopDefaultAdam.name} |" in text
+    summary = text[text.index("## summary") :]
+    assert summary.count("the reference (target") == 5
+    assert "not the issue's sizes" in summary
 
 
-def test_bench_scaling_table_and_plot(benchmarks, tmp_path):
-    # Both sweeps are measured for every contender, and the plot is saved.
-    out = []
-    results = benchmarks.scaling.run(TINY_GRIDS, 1, 1, CPU, echo=out.append)
-    assert [point for point, _ in results["rows"]] == TINY_GRIDS["rows"]
-    _, times = results["features"][0]
-    assert len(times) == 2 * len(benchmarks.scaling.CLASSES)
-    assert "skae fit × lean" in "\n".join(out)
+def test_bench_speed_marks_the_shipped_batch_size(benchmarks, monkeypatch):
+    # The batch-size table reads skae's constant at run time, and restores it.
+    monkeypatch.setattr(skae._device, "INFERENCE_BATCH_SIZE", 512)
+    X = benchmarks.harness.synthetic(600, 20)
+    fitted = [
+        cls(epochs=1, device=CPU).fit(X)
+        for cls in (benchmarks.contenders.LeanLoop, benchmarks.contenders.Skae)
+    ]
+    table = benchmarks.speed.bench_batch_sizes(fitted, X, (256, 512), 1, CPU)
+    assert "| 512 (shipped) |" in table and "| 256 |" in table
+    assert skae._device.INFERENCE_BATCH_SIZE == 512
+
+
+def test_bench_scaling_table_and_plot(benchmarks, monkeypatch, tmp_path):
+    # Both sweeps are measured for every contender; the table and the plot
+    # are written side by side.
     pytest.importorskip("matplotlib")
-    output = tmp_path / "nested" / "scaling.png"
-    benchmarks.scaling.plot(results, 1, output)
-    assert output.read_bytes().startswith(b"\x89PNG")
+    monkeypatch.setitem(benchmarks.scaling.GRIDS, "quick", TINY_GRIDS)
+    output = tmp_path / "nested" / "scaling.md"
+    benchmarks.scaling.main(["--quick", "--device", "cpu", "--output", str(output)])
+    text = _results(output, "bench_scaling.py")
+    assert "skae fit × reference" in text and "reference fit (s)" in text
+    assert text.count("\n| rows |") == 2 and text.count("\n| features |") == 2
+    assert "(scaling.png)" in text
+    assert output.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+
+
+# %% bench_memory.py ---------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/statm").exists(), reason="reads RSS from /proc"
+)
+def test_bench_memory_measures_every_phase(benchmarks, tmp_path):
+    output = tmp_path / "memory.md"
+    argv = ["--rows", "1500", "--features", "10", "--device", "cpu"]
+    benchmarks.memory.main([*argv, "--output", str(output)])
+    text = _results(output, "bench_memory.py")
+    assert "1,500 x 10 float32" in text
+    for phase in ("| warm-up fit (1,000 rows) |", "| fit |", "| score_samples |"):
+        assert phase in text
+    assert "| predict |" in text
+
+
+# %% bench_outliers.py -------------------------------------------------------------
+
+
+def test_bench_outliers_tasks(benchmarks):
+    # Every task builds; the real ones are skae._datasets.one_class_task.
+    from sklearn.datasets import load_wine
+
+    for name in benchmarks.outliers.TASKS:
+        X, is_outlier = benchmarks.outliers.load_task(name, seed=1)
+        assert len(X) == len(is_outlier) and is_outlier.dtype == bool
+        assert 2 <= is_outlier.sum() < 0.1 * len(X)
+        assert np.allclose(X.mean(axis=0), 0, atol=1e-6)
+    X_wine, expected = one_class_task(*load_wine(return_X_y=True), [1], random_state=1)
+    X, is_outlier = benchmarks.outliers.TASKS["wine 1"](1)
+    np.testing.assert_array_equal(X, X_wine)
+    np.testing.assert_array_equal(is_outlier, expected)
+
+
+def test_bench_outliers_runs_one_task(benchmarks, tmp_path):
+    # One tiny task and one seed, every detector (PyOD's where installed),
+    # through main: tables, plot and results file.
+    pytest.importorskip("matplotlib")
+    output = tmp_path / "outliers.md"
+    argv = ["--quick", "--tasks", "iris 1", "--device", "cpu"]
+    benchmarks.outliers.main([*argv, "--output", str(output)])
+    text = _results(output, "bench_outliers.py")
+    assert "## ROC-AUC" in text and "## Average precision" in text
+    assert "| iris 1 |" in text and "| **mean** |" in text
+    assert "| ROC-AUC | skae |" in text
+    assert "| IsolationForest | LOF | OneClassSVM |" in text
+    assert "(outliers.png)" in text
+    assert output.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_bench_outliers_options(benchmarks, tmp_path, monkeypatch):
+    # --table, the option's former name, still sets the results file;
+    # --plot and --no-pyod are honoured. (Nothing is fitted here.)
+    seen = {}
+
+    def run(detectors, *args, **kwargs):
+        seen["detectors"] = detectors
+        return []
+
+    def plot(records, path):
+        seen["plot"] = path
+
+    monkeypatch.setattr(benchmarks.outliers, "run", run)
+    monkeypatch.setattr(benchmarks.outliers, "markdown", lambda records: "tables\n")
+    monkeypatch.setattr(benchmarks.outliers, "plot", plot)
+    table, figure = tmp_path / "table.md", tmp_path / "elsewhere" / "p.png"
+    argv = ["--table", str(table), "--plot", str(figure), "--no-pyod"]
+    benchmarks.outliers.main([*argv, "--device", "cpu"])
+    assert "tables" in table.read_text()
+    assert "(elsewhere/p.png)" in table.read_text()
+    assert seen["plot"] == figure
+    assert "PyOD AutoEncoder" not in seen["detectors"]
+
+
+# %% bench_profile.py --------------------------------------------------------------
+
+
+def test_bench_profile_splits_each_fit(benchmarks, tmp_path):
+    # The parts of each profiled fit are non-negative and add up to it.
+    output = tmp_path / "profile.md"
+    benchmarks.profile.main(["--quick", "--device", "cpu", "--output", str(output)])
+    text = _results(output, "bench_profile.py")
+    assert "| backward |" in text and "| everything else |" in text
+    assert "the 15 functions with the most own time" in text
+    splits = benchmarks.profile.run(1, CPU, echo=lambda block: None)
+    for total, seconds in splits.values():
+        assert all(value >= 0 for value in seconds.values())
+        assert sum(seconds.values()) == pytest.approx(total)
+        assert seconds["backward"] > 0 and seconds["Adam update"] > 0
+
+
+# %% _contenders.py and _harness.py ------------------------------------------------
 
 
 def test_contenders_share_one_interface(benchmarks):
@@ -106,6 +246,34 @@ def test_contenders_share_one_interface(benchmarks):
             assert contender.inverse_transform(codes).shape == X.shape
 
 
+def test_reference_is_the_strongest_loop(benchmarks):
+    # The reference uses skae's fused Adam, and its scores match skae's
+    # computation; the default-Adam loop is context, timed in training only.
+    contenders = benchmarks.contenders
+    X = benchmarks.harness.synthetic(300, 10)
+    reference = contenders.LeanLoop(epochs=1, device=CPU).fit(X)
+    plain = contenders.LeanLoopDefaultAdam(epochs=1, device=CPU).fit(X)
+    assert reference.optimizer_.defaults["fused"] is True
+    assert not plain.optimizer_.defaults["fused"]
+    assert reference.infers and not plain.infers
+    model = reference.model_
+    with torch.no_grad():
+        expected = ((model(torch.from_numpy(X)) - torch.from_numpy(X)) ** 2).mean(1)
+    np.testing.assert_allclose(reference.reconstruction_error(X), expected, rtol=1e-5)
+
+
+def test_inference_batch_size_patches_skae_device(benchmarks):
+    # The one constant skae reads; the reference follows it, and skae's cap
+    # for wide data.
+    contenders = benchmarks.contenders
+    before = skae._device.INFERENCE_BATCH_SIZE
+    with contenders.inference_batch_size(7):
+        assert skae._device.INFERENCE_BATCH_SIZE == 7
+        assert contenders.inference_rows(10) == 7
+    assert skae._device.INFERENCE_BATCH_SIZE == before
+    assert contenders.inference_rows(2**20) == 1
+
+
 def test_pyod_contender(benchmarks):
     # Only where PyOD is installed (it is an optional benchmark contender).
     pytest.importorskip("pyod")
@@ -116,14 +284,50 @@ def test_pyod_contender(benchmarks):
 
 
 def test_command_line_options(benchmarks):
-    # The shared options resolve to a device, a repeat count and a clock.
+    # The shared options resolve to a device, a repeat count, a clock and a
+    # results file under benchmarks/results/.
     harness = benchmarks.harness
-    parser = harness.add_common_arguments(argparse.ArgumentParser())
-    try:
-        args = parser.parse_args(["--quick", "--device", "cpu", "--clock", "cpu"])
-        assert harness.setup(args) == CPU
-        assert args.repeats == 1
-        assert "CPU time" in harness.machine_summary(CPU)
-    finally:
-        harness.setup(parser.parse_args([]))
+    parser = harness.add_common_arguments(argparse.ArgumentParser(), "speed")
+    args = parser.parse_args(["--quick", "--device", "cpu", "--clock", "cpu"])
+    assert harness.setup(args) == CPU
+    assert args.repeats == 1
+    # A smoke run never replaces the committed figures.
+    assert args.output == BENCHMARKS / "results" / "quick" / "speed.md"
+    assert "CPU time" in harness.machine_summary(CPU)
+    args = parser.parse_args([])
+    harness.setup(args)
+    assert args.output == BENCHMARKS / "results" / "speed.md"
     assert "wall time" in harness.machine_summary(CPU)
+    # Scripts that time once take no --repeats.
+    parser = harness.add_common_arguments(argparse.ArgumentParser(), "m", False)
+    args = parser.parse_args(["--device", "cpu"])
+    assert harness.setup(args) == CPU and not hasattr(args, "repeats")
+
+
+def test_report_and_results_file(benchmarks, tmp_path):
+    # A Report keeps what it echoes; write_results records the command.
+    harness = benchmarks.harness
+    seen = []
+    report = harness.Report(echo=seen.append)
+    report("a\n")
+    report(harness.format_table(["x", "y"], [[1.23456, None]]))
+    assert seen[0] == "a\n"
+    assert report.text == "a\n\n| x | y |\n|---|---|\n| 1.23 | — |\n"
+    path = harness.write_results(
+        tmp_path / "new" / "r.md", "bench_x.py", report.text, ["--quick", "a b"]
+    )
+    text = path.read_text()
+    assert text.startswith(
+        "# bench_x.py\n\n`python benchmarks/bench_x.py --quick 'a b'`"
+    )
+    assert text.endswith(report.text)
+
+
+def test_readme_quotes_no_measurement():
+    # Measured figures live in the committed results files only; the README
+    # describes and points to them (GitHub issue 12). Targets may be quoted.
+    text = (BENCHMARKS / "README.md").read_text()
+    ratios = re.findall(r"\d(?:\.\d+)?[x×](?!\w)", text)
+    amounts = re.findall(r"\d+(?:\.\d+)?\s?(?:%|ms|s|MiB|GiB)(?!\w)", text)
+    assert set(ratios) <= {"1.1x"}, ratios
+    assert set(amounts) <= {"5 %"}, amounts
