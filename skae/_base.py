@@ -80,7 +80,7 @@ class _BaseAutoencoder(
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "loss": [StrOptions(set(LOSSES))],
-        "sparsity": [Interval(Real, 0, None, closed="left")],
+        "sparsity": [Interval(Real, 0, 1, closed="left")],
         "noise": [None, StrOptions(set(NOISES))],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "variational": ["boolean"],
@@ -498,7 +498,7 @@ class _BaseAutoencoder(
 
     def _criterion_params(self):
         """Keyword arguments of the training criterion."""
-        return {"loss": self.loss, "sparsity": self.sparsity, "beta": self.beta}
+        return {"loss": self.loss, "beta": self.beta}
 
     def _after_fit(self, X, incremental):
         """Hook for what depends on the training data and trained network."""

@@ -39,17 +39,21 @@ PARAMETERS = {
         ``variational=True`` it makes ``score_samples`` the ELBO of a
         Bernoulli decoder. It raises for data outside [0, 1]. ``"l1"`` and
         ``"huber"`` are less sensitive to a few large errors than ``"mse"``.""",
-    "sparsity": """sparsity : float, default=0.0
-        Weight of an L1 penalty on the codes, which makes a *sparse
-        autoencoder* (the idea of Keras' ``activity_regularizer``): each
-        sample's loss gains ``sparsity * sum(abs(code)) / n_features``, so
-        that few code units are active for any one sample. Typical values
-        lie between 1e-3 and 1e-1; it is most useful with a wide code. Pair
-        it with a small ``alpha`` (say 1e-3): without weight decay the
-        decoder can grow its weights, and the penalty then mostly shrinks
-        the scale of the codes instead of zeroing entries. Not combinable
-        with ``variational=True``, whose KL term already regularises the
-        codes.""",
+    "sparsity": """sparsity : float in [0, 1), default=0.0
+        The sparsity parameter of a *sparse autoencoder*: the target share
+        of active code units (Ng's rho, whose textbook value is 0.05).
+        ``0`` gives a dense code. With ``sparsity > 0`` each code keeps its
+        ``ceil(sparsity * n_components)`` entries of largest magnitude and
+        the others are exactly 0 (a k-sparse autoencoder, Makhzani and Frey,
+        2014), and the decoder's weight columns are kept at unit norm, as
+        the dictionary of sparse coding is, so that it cannot undo the
+        sparsity by scaling. The number of active units falls from all of
+        them to the target over the first half of ``max_iter`` (training
+        runs at least that long), which keeps most units in use. Sparse
+        codes pay off with a wide, even overcomplete, code
+        (``n_components`` larger than ``n_features``). Only for the built-in
+        network, and not with ``variational=True``, whose KL term already
+        regularises the codes.""",
     "noise": """noise : {"gaussian", "masking"} or None, default=None
         Corrupt the training inputs but not the targets, which makes a
         *denoising autoencoder*: it learns to map corrupted samples back to

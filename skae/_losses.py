@@ -38,28 +38,24 @@ def kl_divergence(mean, log_var):
 
 
 class ReconstructionLoss(nn.Module):
-    """Mean elementwise reconstruction loss, plus the code penalties.
+    """Mean elementwise reconstruction loss, plus a VAE's KL term.
 
     Training minimises :meth:`forward`; scoring reports :meth:`per_sample`.
     Every term is a per-sample total divided by the number of features, so
     the objective stays on the scale of the mean reconstruction loss:
 
     - the reconstruction loss, averaged over features;
-    - ``sparsity`` times the L1 norm of the code (summed over its units);
     - ``beta`` times the KL divergence of the posterior from the standard
       normal prior (summed over latent dimensions), when a posterior is
       given. With ``beta=1`` this is the negative ELBO per feature.
 
-    With ``sparsity=0`` and ``beta=1`` the mean of ``per_sample`` over a
-    batch equals ``forward``, so the training loss and ``score`` are on one
-    scale.
+    With ``beta=1`` the mean of ``per_sample`` over a batch equals
+    ``forward``, so the training loss and ``score`` are on one scale.
 
     Parameters
     ----------
     loss : str, default="mse"
         Key of :data:`LOSSES`.
-    sparsity : float, default=0.0
-        Weight of the L1 penalty on the codes.
     beta : float, default=1.0
         Weight of the KL term of a variational autoencoder.
     trim_fraction : float, default=0.0
@@ -77,53 +73,42 @@ class ReconstructionLoss(nn.Module):
     >>> x = torch.zeros(3, 2)
     >>> criterion(x + 1, x).item(), criterion.per_sample(x + 1, x).tolist()
     (1.0, [1.0, 1.0, 1.0])
-    >>> sparse = ReconstructionLoss("mse", sparsity=0.5)
-    >>> sparse(x, x, code=torch.ones(3, 4)).item()  # 0.5 * 4 / 2 features
-    1.0
     >>> trimmed = ReconstructionLoss("mse", trim_fraction=0.25)
     >>> errors = torch.tensor([[1.0], [1.0], [1.0], [9.0]])
     >>> trimmed(errors, torch.zeros(4, 1)).item()  # the 9 is left out
     1.0
     """
 
-    def __init__(self, loss="mse", sparsity=0.0, beta=1.0, trim_fraction=0.0):
+    def __init__(self, loss="mse", beta=1.0, trim_fraction=0.0):
         super().__init__()
         self.loss = loss
-        self.sparsity = sparsity
         self.beta = beta
         self.trim_fraction = trim_fraction
 
-    def forward(self, reconstruction, target, code=None, posterior=None):
+    def forward(self, reconstruction, target, posterior=None):
         """The training objective, averaged over the batch.
 
         Parameters
         ----------
         reconstruction, target : torch.Tensor of shape (n_samples, ...)
             Network output and clean input.
-        code : torch.Tensor of shape (n_samples, n_components), default=None
-            The codes; needed when ``sparsity > 0``.
         posterior : tuple of two torch.Tensor, default=None
             Mean and log-variance of the Gaussian posterior, for a
             variational autoencoder.
         """
-        penalty = self._penalty(code, posterior, target)
+        kl = None
+        if posterior is not None:
+            kl = self.beta * kl_divergence(*posterior) / target[0].numel()
         if self.trim_fraction:
-            per_sample = self.per_sample(reconstruction, target) + penalty
+            per_sample = self.per_sample(reconstruction, target)
+            if kl is not None:
+                per_sample = per_sample + kl
             n_keep = len(per_sample) - int(self.trim_fraction * len(per_sample))
             kept = torch.topk(per_sample, n_keep, largest=False, sorted=False)
             return kept.values.mean()
         # Untrimmed, the fused mean reduction is faster than per-sample sums.
-        return LOSSES[self.loss](reconstruction, target) + penalty.mean()
-
-    def _penalty(self, code, posterior, target):
-        """Per-sample code penalties, divided by the number of features."""
-        n_features = target[0].numel()
-        penalty = torch.zeros((), dtype=target.dtype, device=target.device)
-        if self.sparsity:
-            penalty = penalty + self.sparsity * code.abs().sum(dim=1) / n_features
-        if posterior is not None:
-            penalty = penalty + self.beta * kl_divergence(*posterior) / n_features
-        return penalty
+        loss = LOSSES[self.loss](reconstruction, target)
+        return loss if kl is None else loss + kl.mean()
 
     def elementwise(self, reconstruction, target):
         """Reconstruction loss of every entry, in the shape of ``target``."""

@@ -3,9 +3,15 @@
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "AutoencoderModule", "VariationalAutoencoderModule"]
+__all__ = [
+    "ACTIVATIONS",
+    "AutoencoderModule",
+    "VariationalAutoencoderModule",
+    "top_k",
+]
 
 #: Activation name -> ``torch.nn.Module`` class. The keys are the accepted
 #: values of the estimators' ``activation`` and ``output_activation``.
@@ -39,6 +45,24 @@ def _hidden_layers(sizes, activation, dropout, batch_norm):
     return nn.Sequential(*layers)
 
 
+def top_k(code, k):
+    """Keep the ``k`` entries of each row with the largest magnitude.
+
+    The others become exactly 0; the kept ones keep their sign and value, so
+    gradients reach them unchanged (Makhzani and Frey, "k-Sparse
+    Autoencoders", 2014).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae._modules import top_k
+    >>> top_k(torch.tensor([[0.5, -2.0, 1.0, 0.1]]), 2)
+    tensor([[ 0., -2.,  1.,  0.]])
+    """
+    kept = code.abs().topk(k, dim=1).indices
+    return torch.zeros_like(code).scatter(1, kept, code.gather(1, kept))
+
+
 class AutoencoderModule(nn.Module):
     """A fully connected autoencoder with a linear bottleneck.
 
@@ -61,6 +85,13 @@ class AutoencoderModule(nn.Module):
         Probability of zeroing each hidden unit during training.
     batch_norm : bool, default=False
         Whether to batch-normalise every hidden layer before its activation.
+    active_components : int or None, default=None
+        With an int k, a k-sparse autoencoder: each code keeps its k entries
+        of largest magnitude and the others are exactly 0, and every linear
+        layer of the decoder has unit-norm weight columns (restore them with
+        :meth:`normalize_decoder_` after each optimizer step). The norm
+        constraint is what sparse dictionary learning imposes: without it,
+        the decoder could scale its weights and make any code small.
 
     Examples
     --------
@@ -81,8 +112,10 @@ class AutoencoderModule(nn.Module):
         output_activation="identity",
         dropout=0.0,
         batch_norm=False,
+        active_components=None,
     ):
         super().__init__()
+        self.active_components = active_components
         encoder_sizes = [n_features, *hidden_layer_sizes]
         decoder_sizes = [n_components, *reversed(encoder_sizes[1:])]
         block = {"activation": activation, "dropout": dropout, "batch_norm": batch_norm}
@@ -95,10 +128,23 @@ class AutoencoderModule(nn.Module):
             nn.Linear(decoder_sizes[-1], n_features),
             ACTIVATIONS[output_activation](),
         )
+        if active_components is not None:
+            self.normalize_decoder_()
 
     def encode(self, x):
         """Map a batch of inputs to codes."""
-        return self.code(self.encoder(x))
+        code = self.code(self.encoder(x))
+        if self.active_components is None:
+            return code
+        return top_k(code, self.active_components)
+
+    @torch.no_grad()
+    def normalize_decoder_(self):
+        """Rescale each weight column of the decoder's linear layers to norm 1."""
+        for layer in self.decoder.modules():
+            if isinstance(layer, nn.Linear):
+                norms = layer.weight.norm(dim=0, keepdim=True)
+                layer.weight.div_(norms.clamp_min(torch.finfo(norms.dtype).tiny))
 
     def decode(self, z):
         """Map a batch of codes back to input space."""

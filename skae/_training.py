@@ -106,6 +106,25 @@ def _seeded(seed, device):
         yield
 
 
+def active_components(sparsity, n_components):
+    """Active code units of a sparse autoencoder: ``ceil(sparsity * n)``.
+
+    ``sparsity`` is the sparse autoencoder's sparsity parameter, the target
+    share of active code units, as in Ng's notes (where 0.05 is the
+    textbook value); None for a dense code (``sparsity=0``).
+
+    Examples
+    --------
+    >>> from skae._training import active_components
+    >>> active_components(0.05, 32), active_components(0.25, 32)
+    (2, 8)
+    """
+    if not sparsity:
+        return None
+    # The small offset keeps 0.25 * 32 at 8 despite float rounding.
+    return max(1, math.ceil(sparsity * n_components - 1e-9))
+
+
 def net_spec(params, n_features, n_components, criterion, device, seed):
     """Describe the net an estimator's parameters ask for, with values resolved.
 
@@ -148,6 +167,7 @@ def net_spec(params, n_features, n_components, criterion, device, seed):
             "output_activation": output_activation,
             "dropout": float(params["dropout"]),
             "batch_norm": bool(params["batch_norm"]),
+            "active_components": active_components(params["sparsity"], n_components),
         }
     else:
         accepted = inspect.signature(module).parameters
@@ -198,6 +218,15 @@ def _net_kwargs(spec):
         threshold=spec["tol"],
         threshold_mode="abs",
     )
+    callbacks = [("divergence", _DivergenceCheck())]
+    k = spec["module_kwargs"].get("active_components")
+    if spec["module"] is None and k is not None:
+        n_components = spec["module_kwargs"]["n_components"]
+        # Annealed over the first half of max_iter, as measured on the
+        # digits: it halves the never-active code units at 2 of 32 active.
+        anneal = max(1, round(spec["max_iter"] / 2))
+        callbacks.append(("sparse_code", _SparseCode(n_components, k, anneal)))
+    callbacks.append(("stopping", stopping))
     return {
         "module": module_class(spec),
         **{f"module__{key}": value for key, value in spec["module_kwargs"].items()},
@@ -210,7 +239,7 @@ def _net_kwargs(spec):
         "max_epochs": spec["max_iter"],
         "batch_size": spec["batch_size"],
         "train_split": None,
-        "callbacks": [("divergence", _DivergenceCheck()), ("stopping", stopping)],
+        "callbacks": callbacks,
         "verbose": spec["verbose"],
         "device": spec["device"],
         "seed": spec["seed"],
@@ -318,6 +347,57 @@ class _DivergenceCheck(Callback):
             )
 
 
+class _SparseCode(Callback):
+    """Training of a k-sparse autoencoder: the schedule of k and the norms.
+
+    The number of active code units falls linearly from all of them at the
+    first epoch to the target at epoch ``anneal`` (Makhzani and Frey, 2014):
+    with the target from the start, many code units are never among the
+    largest and never learn. Early stopping restarts at every epoch of the
+    schedule, whose loss rises as k falls, and once more when it ends. After
+    each optimizer step the decoder's weight columns are restored to unit
+    norm. The epochs are counted over the net's whole history, so
+    ``partial_fit`` follows the same schedule.
+
+    Parameters
+    ----------
+    n_components : int
+        Width of the code.
+    k : int
+        Active code units at the end of the schedule, and at inference.
+    anneal : int
+        Epochs over which k falls to its target.
+    """
+
+    def __init__(self, n_components, k, anneal):
+        self.n_components = n_components
+        self.k = k
+        self.anneal = anneal
+
+    def _k_at(self, epoch):
+        """Active code units at ``epoch`` (1-based): the target from epoch
+        ``anneal`` on."""
+        if epoch >= self.anneal:
+            return self.k
+        step = (self.n_components - self.k) * (epoch - 1) / (self.anneal - 1)
+        return round(self.n_components - step)
+
+    def on_epoch_begin(self, net, **kwargs):
+        net.module_.active_components = self._k_at(len(net.history))
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            net.module_.normalize_decoder_()
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        if self._k_at(epoch) > self.k or self._k_at(max(epoch - 1, 1)) > self.k:
+            dict(net.callbacks_)["stopping"].restart()
+
+    def on_train_end(self, net, **kwargs):
+        net.module_.active_components = self.k
+
+
 class _PrintLog(PrintLog):
     """skorch's ``PrintLog``, which formats its table only when it prints.
 
@@ -338,6 +418,11 @@ class _EarlyStopping(EarlyStopping):
     3 % of an ``early_stopping=True`` fit on the digits. Cloning the tensors
     takes a seventh of that; everything else is skorch's.
     """
+
+    def restart(self):
+        """Count the next epoch as an improvement, whatever its loss."""
+        self.misses_ = 0
+        self.dynamic_threshold_ = np.inf if self.lower_is_better else -np.inf
 
     def on_epoch_end(self, net, **kwargs):
         load_best, self.load_best = self.load_best, False
@@ -451,8 +536,8 @@ class _AutoencoderNet(NeuralNet):
         return self.module_.decode(code), code, posterior
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        reconstruction, code, posterior = y_pred
-        return self.criterion_(reconstruction, y_true, code, posterior)
+        reconstruction, _, posterior = y_pred
+        return self.criterion_(reconstruction, y_true, posterior)
 
     def elementwise_loss(self, x, code_bounds=None, feature_scale=None):
         """Scoring loss of every entry of ``x``, and the KL term of each row.

@@ -127,6 +127,12 @@ def check_combinations(params, n_samples):
             "already pulls the codes toward the prior (tune beta instead). "
             "Set sparsity=0 or variational=False."
         )
+    if params["module"] is not None and params["sparsity"]:
+        raise ValueError(
+            "sparsity makes the built-in network's codes k-sparse; build "
+            f"sparse codes into {params['module'].__name__} instead, or use "
+            "module=None."
+        )
     _check_training_rows(params, n_samples)
     if params["module"] is None:
         if params["module_params"]:

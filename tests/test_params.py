@@ -136,6 +136,7 @@ class _NoDecode(nn.Module):
         ({"module": _NoDecode}, 20, r"must define encode\(x\) and decode\(z\)"),
         ({"module": dict}, 20, "torch.nn.Module subclass"),
         ({"module": _Linear, "dropout": 0.1}, 20, "dropout and batch_norm"),
+        ({"module": _Linear, "sparsity": 0.2}, 20, "build sparse codes into"),
         (
             {"module": _Linear, "module_params": {"n_components": 3}},
             20,
