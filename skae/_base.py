@@ -29,7 +29,6 @@ from ._losses import LOSSES
 from ._modules import ACTIVATIONS
 from ._persistence import net_from_state, net_to_state
 from ._training import (
-    ARCHITECTURE,
     NOISES,
     OPTIMIZERS,
     build_net,
@@ -57,6 +56,17 @@ def _check_variational(estimator):
     return True
 
 
+def _layers(spec):
+    """What in a net spec defines the network's layers, by name."""
+    ensemble = spec["ensemble"] or {}
+    return {
+        "module": spec["module"],
+        **spec["module_kwargs"],
+        "variational": spec["variational"],
+        "n_estimators": ensemble.get("n_members"),
+    }
+
+
 class _BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -66,10 +76,11 @@ class _BaseAutoencoder(
     names ``<classname>0``, ...), so one fitted detector also reduces
     dimensions. Subclasses add the rest of the public API of their kind
     (transformer or outlier detector) and may extend these hooks:
-    :meth:`_n_components` and :meth:`_criterion_params` resolve parameters
-    into the net spec, :meth:`_after_fit` computes what depends on the
-    training data once the network is trained, and
-    :meth:`_scoring_arguments` passes fitted values to the scoring path.
+    :meth:`_n_components`, :meth:`_criterion_params` and :meth:`_ensemble`
+    resolve parameters into the net spec, :meth:`_hold_out` keeps rows out
+    of training, :meth:`_after_fit` computes what depends on the training
+    data once the network is trained, and :meth:`_error_function` is the
+    scoring rule behind ``score_samples``.
     """
 
     _parameter_constraints: dict = {
@@ -232,9 +243,7 @@ class _BaseAutoencoder(
             A row whose values overflow float32 inside the network scores
             ``-inf``, with a ``RuntimeWarning``: never NaN.
         """
-        X = self._validate_fitted_input(X)
-        check_loss_domain(X, self._net_spec_["criterion"]["loss"])
-        return -self._reconstruction_error(X)
+        return -self._errors(self._validate_scoring_input(X))
 
     def transform(self, X):
         """Encode X: the code of each sample.
@@ -319,7 +328,13 @@ class _BaseAutoencoder(
             else check_random_state(random_state)
         )
         codes = rng.standard_normal((n_samples, self.n_components_))
-        return self._decode(codes.astype(self._training_dtype))
+        # An ensemble is a mixture of its members' models: each sample comes
+        # from one member, drawn uniformly.
+        members = rng.choice(self._n_members(), size=n_samples)
+        return self._map_batches(
+            np.column_stack([codes, members]).astype(self._training_dtype),
+            lambda batch: self.net_.sample_rows(batch[:, :-1], batch[:, -1]),
+        )
 
     def get_params(self, deep=True):
         """Get parameters for this estimator.
@@ -425,6 +440,7 @@ class _BaseAutoencoder(
             criterion=self._criterion_params(),
             device=resolve_device(self.device),
             seed=seed,
+            ensemble=self._ensemble(),
         )
         state = None
         if continuing:
@@ -435,13 +451,15 @@ class _BaseAutoencoder(
         # every fit builds its net from the current parameters in one way,
         # and the previous net stays intact should this fit fail.
         net = build_net(spec, state)
+        n_seen = len(net.history)
+        X_train, X_held_out = self._hold_out(X, np.random.default_rng([seed, n_seen]))
         epochs = 1 if incremental else self.max_iter
         validation = self.validation_fraction if self.early_stopping else None
         n_run, stopped = train(
             net,
             # Row batches of sparse data are sliced from CSR and densified
             # one at a time; the whole matrix never is.
-            X.tocsr() if sp.issparse(X) else to_tensor(X),
+            X_train.tocsr() if sp.issparse(X_train) else to_tensor(X_train),
             epochs,
             None if incremental else validation,
         )
@@ -450,7 +468,7 @@ class _BaseAutoencoder(
         self.net_ = net
         self._net_spec_ = spec
         # Encoding one row gives the code width of any module, custom or not.
-        self.n_components_ = self._encode(X[:1]).shape[1]
+        self.n_components_ = self._encode(X[:1]).shape[1] // self._n_members()
         # The dtype's name, not a numpy.dtype: skops.io loads strings
         # without asking the user to trust numpy.dtype.
         self._training_dtype = X.dtype.name
@@ -458,7 +476,7 @@ class _BaseAutoencoder(
         self.loss_curve_ = [row["train_loss"] for row in net.history]
         valid = [-row["valid_loss"] for row in net.history if "valid_loss" in row]
         self.validation_scores_ = valid if self.early_stopping else None
-        self._after_fit(X, incremental)
+        self._after_fit(X, X_train, X_held_out, incremental)
         return self
 
     def _warn_max_iter(self):
@@ -471,26 +489,19 @@ class _BaseAutoencoder(
 
     def _check_architecture(self, spec):
         """Raise ValueError where a warm start would change the network."""
-        fitted = self._net_spec_
-        changed = [key for key in ARCHITECTURE if spec[key] != fitted[key]]
-        if not changed:
-            return
-        details = []
-        for key in changed:
-            if isinstance(spec[key], dict):
-                details.extend(
-                    f"{name} ({fitted[key].get(name)!r} -> {spec[key].get(name)!r})"
-                    for name in sorted(spec[key].keys() | fitted[key].keys())
-                    if spec[key].get(name) != fitted[key].get(name)
-                )
-            else:
-                details.append(f"{key} ({fitted[key]!r} -> {spec[key]!r})")
-        raise ValueError(
-            "warm_start=True and partial_fit continue training the fitted "
-            "network, but the parameters changed its layers: "
-            f"{', '.join(details)}. Restore them, or fit a new network "
-            "(warm_start=False, or a clone of this estimator)."
-        )
+        before, after = _layers(self._net_spec_), _layers(spec)
+        changed = [
+            f"{name} ({before.get(name)!r} -> {after.get(name)!r})"
+            for name in sorted(before.keys() | after.keys(), key=str)
+            if before.get(name) != after.get(name)
+        ]
+        if changed:
+            raise ValueError(
+                "warm_start=True and partial_fit continue training the fitted "
+                "network, but the parameters changed its layers: "
+                f"{', '.join(changed)}. Restore them, or fit a new network "
+                "(warm_start=False, or a clone of this estimator)."
+            )
 
     def _n_components(self, n_features):
         """Code size of the built-in network, resolved for ``n_features``."""
@@ -500,12 +511,24 @@ class _BaseAutoencoder(
         """Keyword arguments of the training criterion."""
         return {"loss": self.loss, "beta": self.beta}
 
-    def _after_fit(self, X, incremental):
+    def _ensemble(self):
+        """The ensemble part of the net spec; None trains one network."""
+        return None
+
+    def _n_members(self):
+        ensemble = self._net_spec_["ensemble"]
+        return 1 if ensemble is None else ensemble["n_members"]
+
+    def _hold_out(self, X, rng):
+        """Split X into the rows to train on and rows held out of training."""
+        return X, None
+
+    def _after_fit(self, X, X_train, X_held_out, incremental):
         """Hook for what depends on the training data and trained network."""
 
-    def _scoring_arguments(self, device):
-        """Keyword arguments of ``net_.per_sample_loss`` beyond the batch."""
-        return {}
+    def _error_function(self):
+        """A function from a batch to each row's error (``-score_samples``)."""
+        return self.net_.per_sample_loss
 
     def _validate_fitted_input(self, X):
         check_is_fitted(self)
@@ -520,6 +543,12 @@ class _BaseAutoencoder(
         check_float32_range(X)
         return X
 
+    def _validate_scoring_input(self, X):
+        """:meth:`_validate_fitted_input`, and the fitted loss's domain."""
+        X = self._validate_fitted_input(X)
+        check_loss_domain(X, self._net_spec_["criterion"]["loss"])
+        return X
+
     def _inference_batches(self, X):
         """X's inference batches on the net's device, the module in eval mode."""
         self.net_.module_.eval()
@@ -531,27 +560,30 @@ class _BaseAutoencoder(
         return map_batches(X, fn, torch.device(self.net_.device), dtype)
 
     def _encode(self, X):
-        return self._map_batches(X, self.net_.module_.encode)
+        return self._map_batches(X, self.net_.encode_rows)
 
     def _decode(self, Z):
-        return self._map_batches(Z, self.net_.module_.decode)
+        return self._map_batches(Z, self.net_.decode_rows)
 
-    def _reconstruction_error(self, X):
-        """Per-sample error behind ``score_samples``; ``inf`` for a row that
-        overflows float32 in the network, with a warning."""
-        kwargs = self._scoring_arguments(torch.device(self.net_.device))
-        errors = self._map_batches(X, lambda x: self.net_.per_sample_loss(x, **kwargs))
-        overflowed = np.isinf(errors)
+    def _errors(self, X):
+        """Each row's error, ``-score_samples``: see :meth:`_map_scores`."""
+        return self._map_scores(X, self._error_function())
+
+    def _map_scores(self, X, fn):
+        """Apply a scoring function to X in batches; warn of rows that
+        overflowed float32 in the network, whose scores are ``inf``."""
+        scores = self._map_batches(X, fn)
+        overflowed = np.isinf(scores).any(axis=tuple(range(1, scores.ndim)))
         if overflowed.any():
             warnings.warn(
-                f"{overflowed.sum()} of {len(errors)} rows overflowed float32 "
+                f"{overflowed.sum()} of {len(scores)} rows overflowed float32 "
                 "inside the network; they get the worst possible score (-inf) "
                 "and count as outliers. Scale the data as the training data "
                 "was scaled.",
                 RuntimeWarning,
                 stacklevel=3,
             )
-        return errors
+        return scores
 
     def __getstate__(self):
         # A new dict: object.__getstate__ returns the instance's own
@@ -589,8 +621,9 @@ class _BaseAutoencoder(
 
     @property
     def _n_features_out(self):
-        """Number of transformed output features."""
-        return self.n_components_
+        """Number of transformed output features: an ensemble's members'
+        codes side by side."""
+        return self.n_components_ * self._n_members()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

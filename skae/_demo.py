@@ -72,7 +72,7 @@ def _outlier_rows(X, y, random_state):
             (
                 "AutoencoderOutlierDetector",
                 AutoencoderOutlierDetector(
-                    8, contamination=0.05, random_state=random_state
+                    contamination=0.05, random_state=random_state
                 ),
             ),
         ]:

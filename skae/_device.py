@@ -10,6 +10,7 @@ import torch
 __all__ = [
     "INFERENCE_BATCH_SIZE",
     "TrainingBatches",
+    "draw_member_rows",
     "inference_batches",
     "map_batches",
     "move_batch",
@@ -123,9 +124,12 @@ class TrainingBatches:
     X : torch.Tensor or scipy.sparse.csr_matrix of shape (n_samples, n_features)
         All the training rows.
     indices : torch.Tensor or None
-        The rows to iterate over (a validation split's), or None for all.
+        The rows to iterate over: a 1-D tensor (a validation split's rows),
+        or a 2-D tensor with one row of indices per member of an ensemble,
+        whose batches are then stacked on a leading member axis; None for
+        all rows.
     batch_size : int
-        Rows per batch.
+        Rows per batch (per member).
     shuffle : bool
         Draw a new order every epoch (training), or keep the rows' order.
     seed : int
@@ -142,6 +146,12 @@ class TrainingBatches:
     ... )
     >>> [len(x) for x, _ in batches]
     [4, 4, 2]
+    >>> members = torch.tensor([[0, 1, 2], [3, 4, 5]])
+    >>> batches = TrainingBatches(
+    ...     torch.zeros(10, 2), members, 2, True, 0, torch.device("cpu")
+    ... )
+    >>> [tuple(x.shape) for x, _ in batches]
+    [(2, 3, 2)]
     """
 
     def __init__(self, X, indices, batch_size, shuffle, seed, device):
@@ -155,7 +165,7 @@ class TrainingBatches:
         return len(self._stops())
 
     def _n_rows(self):
-        return self.X.shape[0] if self.indices is None else len(self.indices)
+        return self.X.shape[0] if self.indices is None else self.indices.shape[-1]
 
     def _stops(self):
         n = self._n_rows()
@@ -169,25 +179,72 @@ class TrainingBatches:
     def _order(self):
         if self.generator is None:
             return self.indices
-        perm = torch.randperm(self._n_rows(), generator=self.generator)
-        return perm if self.indices is None else self.indices[perm]
+        if self.indices is None:
+            return torch.randperm(self._n_rows(), generator=self.generator)
+        # One permutation per row of indices (per member), drawn at once.
+        keys = torch.rand(self.indices.shape, generator=self.generator)
+        return self.indices.gather(-1, keys.argsort(dim=-1))
+
+    def _gather(self, rows):
+        """The rows of X at ``rows`` (any shape), as a float32 tensor."""
+        flat = rows.reshape(-1)
+        if sp.issparse(self.X):
+            batch = to_tensor(self.X[flat.numpy()])
+        else:
+            batch = self.X.index_select(0, flat)
+        return batch.view(*rows.shape, self.X.shape[1])
 
     def __iter__(self):
         order = self._order()
         start = 0
         for stop in self._stops():
-            if sp.issparse(self.X):
-                rows = (
-                    slice(start, stop) if order is None else order[start:stop].numpy()
-                )
-                batch = to_tensor(self.X[rows])
-            elif order is None:
+            if order is None:
                 batch = self.X[start:stop]
+                if sp.issparse(batch):
+                    batch = to_tensor(batch)
             else:
-                batch = self.X.index_select(0, order[start:stop])
+                batch = self._gather(order[..., start:stop])
             batch = move_batch(batch, self.device)
             start = stop
             yield batch, batch
+
+
+def draw_member_rows(n_rows, n_members, max_samples, generator):
+    """Each member's row sample, drawn without replacement.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows to draw from.
+    n_members : int
+        Number of samples.
+    max_samples : "auto", int or float
+        Rows per sample: ``"auto"`` is ``min(256, n_rows)``, an int is
+        capped at ``n_rows``, a float is that share of ``n_rows``.
+    generator : torch.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    rows : torch.Tensor of shape (n_members, n_samples_per_member)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae._device import draw_member_rows
+    >>> rows = draw_member_rows(1000, 3, "auto", torch.Generator().manual_seed(0))
+    >>> rows.shape
+    torch.Size([3, 256])
+    """
+    if max_samples == "auto":
+        size = min(256, n_rows)
+    elif isinstance(max_samples, float):
+        size = max(1, int(max_samples * n_rows))
+    else:
+        size = min(max_samples, n_rows)
+    return torch.stack(
+        [torch.randperm(n_rows, generator=generator)[:size] for _ in range(n_members)]
+    )
 
 
 def inference_batches(X, device):

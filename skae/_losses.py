@@ -23,7 +23,7 @@ def kl_divergence(mean, log_var):
     """KL divergence of ``N(mean, exp(log_var))`` from ``N(0, I)``, per row.
 
     The closed form for diagonal Gaussians, summed over the latent
-    dimensions.
+    dimensions (the last axis).
 
     Examples
     --------
@@ -34,15 +34,18 @@ def kl_divergence(mean, log_var):
     >>> kl_divergence(torch.ones(1, 2), torch.zeros(1, 2)).tolist()
     [1.0]
     """
-    return 0.5 * (mean.square() + log_var.exp() - 1.0 - log_var).sum(dim=1)
+    return 0.5 * (mean.square() + log_var.exp() - 1.0 - log_var).sum(dim=-1)
 
 
 class ReconstructionLoss(nn.Module):
     """Mean elementwise reconstruction loss, plus a VAE's KL term.
 
     Training minimises :meth:`forward`; scoring reports :meth:`per_sample`.
-    Every term is a per-sample total divided by the number of features, so
-    the objective stays on the scale of the mean reconstruction loss:
+    Rows are the last axis but one and features the last, so the batches of
+    an ensemble, stacked on a leading member axis, work alike (trimming
+    applies within each member's batch). Every term is a per-sample total
+    divided by the number of features, so the objective stays on the scale
+    of the mean reconstruction loss:
 
     - the reconstruction loss, averaged over features;
     - ``beta`` times the KL divergence of the posterior from the standard
@@ -98,13 +101,14 @@ class ReconstructionLoss(nn.Module):
         """
         kl = None
         if posterior is not None:
-            kl = self.beta * kl_divergence(*posterior) / target[0].numel()
+            kl = self.beta * kl_divergence(*posterior) / target.shape[-1]
         if self.trim_fraction:
             per_sample = self.per_sample(reconstruction, target)
             if kl is not None:
                 per_sample = per_sample + kl
-            n_keep = len(per_sample) - int(self.trim_fraction * len(per_sample))
-            kept = torch.topk(per_sample, n_keep, largest=False, sorted=False)
+            n_rows = per_sample.shape[-1]
+            n_keep = n_rows - int(self.trim_fraction * n_rows)
+            kept = torch.topk(per_sample, n_keep, dim=-1, largest=False, sorted=False)
             return kept.values.mean()
         # Untrimmed, the fused mean reduction is faster than per-sample sums.
         loss = LOSSES[self.loss](reconstruction, target)
@@ -141,12 +145,12 @@ class ReconstructionLoss(nn.Module):
             elementwise = elementwise / feature_scale
         kl = None
         if posterior is not None:
-            kl = kl_divergence(*posterior) / target[0].numel()
+            kl = kl_divergence(*posterior) / target.shape[-1]
         return elementwise, kl
 
     def per_sample(self, reconstruction, target, posterior=None, feature_scale=None):
         """Scoring loss of each row: the mean of :meth:`scored`'s entries of
         the row, plus its KL term."""
         elementwise, kl = self.scored(reconstruction, target, posterior, feature_scale)
-        error = elementwise.flatten(start_dim=1).mean(dim=1)
+        error = elementwise.mean(dim=-1)
         return error if kl is None else error + kl

@@ -9,6 +9,7 @@ from torch import nn
 __all__ = [
     "ACTIVATIONS",
     "AutoencoderModule",
+    "EnsembleModule",
     "VariationalAutoencoderModule",
     "top_k",
 ]
@@ -188,3 +189,79 @@ output_activation, dropout, batch_norm
         """Mean and log-variance of the Gaussian posterior of each input."""
         hidden = self.encoder(x)
         return self.code(hidden), self.log_var(hidden)
+
+
+class EnsembleModule(nn.Module):
+    """Independently initialised copies of an autoencoder, run side by side.
+
+    Inputs and outputs carry a leading member axis: ``encode`` and
+    ``decode`` take ``(n_members, n_samples, n_features)`` stacks, one batch
+    per member, or a plain ``(n_samples, n_features)`` batch that every
+    member then sees. Members share nothing but the optimizer, whose
+    update of each parameter is elementwise, so training them together is
+    training each alone.
+
+    Parameters
+    ----------
+    member : type
+        The member module class, such as :class:`AutoencoderModule`.
+    n_members : int
+        Number of members.
+    **kwargs
+        Arguments of ``member``'s constructor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae._modules import AutoencoderModule, EnsembleModule
+    >>> ensemble = EnsembleModule(
+    ...     AutoencoderModule, 3, n_features=5, n_components=2
+    ... )
+    >>> ensemble.encode(torch.zeros(4, 5)).shape
+    torch.Size([3, 4, 2])
+    """
+
+    def __init__(self, member, n_members, **kwargs):
+        super().__init__()
+        self.members = nn.ModuleList(member(**kwargs) for _ in range(n_members))
+
+    def _each(self, method, x):
+        batches = x if x.dim() == 3 else [x] * len(self.members)
+        outputs = [
+            getattr(member, method)(batch)
+            for member, batch in zip(self.members, batches, strict=True)
+        ]
+        if isinstance(outputs[0], tuple):
+            return tuple(torch.stack(parts) for parts in zip(*outputs, strict=True))
+        return torch.stack(outputs)
+
+    def encode(self, x):
+        """Each member's codes, stacked: ``(n_members, n_samples, n_codes)``."""
+        return self._each("encode", x)
+
+    def decode(self, z):
+        """Each member's reconstruction of its own codes, stacked."""
+        return self._each("decode", z)
+
+    def encode_distribution(self, x):
+        """Each member's posterior mean and log-variance, stacked."""
+        return self._each("encode_distribution", x)
+
+    @property
+    def active_components(self):
+        """The members' number of active code units (None: dense codes)."""
+        return self.members[0].active_components
+
+    @active_components.setter
+    def active_components(self, k):
+        for member in self.members:
+            member.active_components = k
+
+    def normalize_decoder_(self):
+        """Restore every member's unit-norm decoder columns."""
+        for member in self.members:
+            member.normalize_decoder_()
+
+    def forward(self, x):
+        """Each member's reconstruction of ``x``."""
+        return self.decode(self.encode(x))

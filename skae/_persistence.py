@@ -8,7 +8,7 @@ import torch
 from skorch.utils import get_map_location
 from torch import nn
 
-from ._training import build_net, map_tensors, module_class
+from ._training import build_net, map_tensors, module_and_kwargs, module_class
 
 __all__ = ["net_from_state", "net_to_state"]
 
@@ -93,9 +93,10 @@ def _check_saved_module(spec, weights):
             f"The saved model names {cls!r} as its network, which is not a "
             "torch.nn.Module subclass; refusing to build it."
         )
+    module, kwargs = module_and_kwargs(spec)
     try:
         with torch.device("meta"):
-            expected = cls(**spec["module_kwargs"]).state_dict()
+            expected = module(**kwargs).state_dict()
     except Exception as exc:
         if spec["module"] is not None:
             # A custom module (a class the user trusted by name) may not

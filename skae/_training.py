@@ -17,17 +17,17 @@ from skorch.dataset import ValidSplit
 from skorch.history import History
 from torch.utils.data import Dataset, Subset
 
-from ._device import TrainingBatches, move_batch, to_tensor
+from ._device import TrainingBatches, draw_member_rows, move_batch, to_tensor
 from ._losses import ReconstructionLoss
-from ._modules import AutoencoderModule, VariationalAutoencoderModule
+from ._modules import AutoencoderModule, EnsembleModule, VariationalAutoencoderModule
 
 __all__ = [
-    "ARCHITECTURE",
     "NOISES",
     "OPTIMIZERS",
     "build_net",
     "draw_seed",
     "map_tensors",
+    "module_and_kwargs",
     "module_class",
     "net_spec",
     "trained_state",
@@ -65,10 +65,6 @@ NOISES = {"gaussian": _gaussian_noise, "masking": _masking_noise}
 #: parameters, instead of several small ops per parameter tensor. The
 #: results match the default implementation to float32 rounding.
 _FUSED = {"adam", "adamw", "sgd"}
-
-#: Keys of a net spec that define the module's layers: a warm start or
-#: ``partial_fit`` cannot change them and keep the trained weights.
-ARCHITECTURE = ("module", "module_kwargs", "variational")
 
 
 def draw_seed(random_state):
@@ -125,7 +121,7 @@ def active_components(sparsity, n_components):
     return max(1, math.ceil(sparsity * n_components - 1e-9))
 
 
-def net_spec(params, n_features, n_components, criterion, device, seed):
+def net_spec(params, n_features, n_components, criterion, device, seed, ensemble=None):
     """Describe the net an estimator's parameters ask for, with values resolved.
 
     The spec is the one mapping from estimator parameters to the net: a cold
@@ -149,6 +145,10 @@ def net_spec(params, n_features, n_components, criterion, device, seed):
         Resolved device.
     seed : int
         Seed of the initial weights, the shuffling and the validation split.
+    ensemble : dict or None, default=None
+        ``{"n_members": int, "max_samples": "auto", int or float}`` to train
+        an ensemble of networks, each on its own sample of the rows (see
+        :class:`~skae._modules.EnsembleModule`); None for one network.
 
     Returns
     -------
@@ -192,14 +192,27 @@ def net_spec(params, n_features, n_components, criterion, device, seed):
         "verbose": int(params["verbose"]),
         "device": str(device),
         "seed": int(seed),
+        "ensemble": None if ensemble is None else dict(ensemble),
     }
 
 
 def module_class(spec):
-    """The ``torch.nn.Module`` class a spec builds."""
+    """The ``torch.nn.Module`` class of the network, or of each ensemble
+    member, that a spec builds."""
     if spec["module"] is not None:
         return spec["module"]
     return VariationalAutoencoderModule if spec["variational"] else AutoencoderModule
+
+
+def module_and_kwargs(spec):
+    """The module class a spec builds and its constructor's arguments."""
+    if spec["ensemble"] is None:
+        return module_class(spec), spec["module_kwargs"]
+    return EnsembleModule, {
+        "member": module_class(spec),
+        "n_members": spec["ensemble"]["n_members"],
+        **spec["module_kwargs"],
+    }
 
 
 def _net_kwargs(spec):
@@ -227,9 +240,11 @@ def _net_kwargs(spec):
         anneal = max(1, round(spec["max_iter"] / 2))
         callbacks.append(("sparse_code", _SparseCode(n_components, k, anneal)))
     callbacks.append(("stopping", stopping))
+    module, module_kwargs = module_and_kwargs(spec)
+    ensemble = spec["ensemble"] or {"n_members": None, "max_samples": None}
     return {
-        "module": module_class(spec),
-        **{f"module__{key}": value for key, value in spec["module_kwargs"].items()},
+        "module": module,
+        **{f"module__{key}": value for key, value in module_kwargs.items()},
         "criterion": ReconstructionLoss,
         **{f"criterion__{key}": value for key, value in spec["criterion"].items()},
         "optimizer": optimizer,
@@ -246,6 +261,8 @@ def _net_kwargs(spec):
         "noise": spec["noise"],
         "noise_level": spec["noise_level"],
         "variational": spec["variational"],
+        "n_members": ensemble["n_members"],
+        "max_samples": ensemble["max_samples"],
     }
 
 
@@ -445,10 +462,12 @@ class _AutoencoderNet(NeuralNet):
     :class:`~skae._device.TrainingBatches`; the epoch loss is summed on the
     device and read once per epoch, not once per batch; train mode is set
     once per epoch, not once per batch; ``infer`` returns
-    ``(reconstruction, code)``, and for a variational autoencoder
-    ``(reconstruction, code, (mean, log_var))``, so losses can use the code
-    and the posterior; training batches are corrupted on the device when
-    ``noise`` is set.
+    ``(reconstruction, code, posterior)``, the posterior being a variational
+    autoencoder's ``(mean, log_var)``, so losses can use it; training batches
+    are corrupted on the device when ``noise`` is set. An ensemble's module
+    (:class:`~skae._modules.EnsembleModule`) trains each member on its own
+    row sample, drawn anew at every ``fit`` or ``partial_fit`` call; its
+    batches and outputs carry a leading member axis.
 
     Random draws (noise, the reparameterisation) use torch's global
     generators: :func:`train` runs inside a forked, seeded copy of them, so
@@ -459,8 +478,8 @@ class _AutoencoderNet(NeuralNet):
     *args, **kwargs
         Passed to :class:`skorch.NeuralNet`.
     seed : int, default=0
-        Seed of the shuffling order; each ``partial_fit`` call offsets it
-        by the number of epochs already run.
+        Seed of the shuffling order and the members' row samples; each call
+        offsets it by the number of epochs already run.
     noise : {"gaussian", "masking"} or None, default=None
         Key of :data:`NOISES` corrupting the training inputs, not the
         targets; None trains on clean inputs.
@@ -469,16 +488,31 @@ class _AutoencoderNet(NeuralNet):
     variational : bool, default=False
         Train the module as a variational autoencoder through its
         ``encode_distribution`` method.
+    n_members : int or None, default=None
+        Members of an ensemble module; None for one network.
+    max_samples : "auto", int, float or None, default=None
+        Rows each member trains on, see
+        :func:`~skae._device.draw_member_rows`.
     """
 
     def __init__(
-        self, *args, seed=0, noise=None, noise_level=0.1, variational=False, **kwargs
+        self,
+        *args,
+        seed=0,
+        noise=None,
+        noise_level=0.1,
+        variational=False,
+        n_members=None,
+        max_samples=None,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.seed = seed
         self.noise = noise
         self.noise_level = noise_level
         self.variational = variational
+        self.n_members = n_members
+        self.max_samples = max_samples
 
     def get_default_callbacks(self):
         # skorch's PassthroughScoring callbacks average per-batch losses that
@@ -488,10 +522,27 @@ class _AutoencoderNet(NeuralNet):
     def get_dataset(self, X, y=None):
         return _TensorDataset(X)
 
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        if self.n_members is not None:
+            # Once per call, from the training split: every epoch of the
+            # call trains each member on the same rows, as IsolationForest's
+            # trees grow on fixed subsamples.
+            rows = train.indices if isinstance(train, Subset) else None
+            n_rows = len(train)
+            generator = torch.Generator().manual_seed(self.seed + len(self.history))
+            drawn = draw_member_rows(
+                n_rows, self.n_members, self.max_samples, generator
+            )
+            self.member_rows_ = drawn if rows is None else torch.as_tensor(rows)[drawn]
+        return train, valid
+
     def get_iterator(self, dataset, training=False):
         indices = None
         if isinstance(dataset, Subset):
             dataset, indices = dataset.dataset, torch.as_tensor(dataset.indices)
+        if training and self.n_members is not None:
+            indices = self.member_rows_
         return TrainingBatches(
             dataset.X,
             indices,
@@ -501,15 +552,14 @@ class _AutoencoderNet(NeuralNet):
             device=torch.device(self.device),
         )
 
-    def infer(self, x, code_bounds=None, **fit_params):
+    def infer(self, x, **fit_params):
         """Encode ``x`` once and decode it.
 
         Parameters
         ----------
-        x : torch.Tensor of shape (n_samples, n_features)
-            A batch on the net's device.
-        code_bounds : torch.Tensor of shape (2, n_components), default=None
-            Lower and upper bounds the codes are clamped to before decoding.
+        x : torch.Tensor of shape ([n_members,] n_samples, n_features)
+            A batch on the net's device; an ensemble takes one batch per
+            member, or one batch that all members see.
 
         Returns
         -------
@@ -531,36 +581,98 @@ class _AutoencoderNet(NeuralNet):
                 code = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
         else:
             code = self.module_.encode(x)
-        if code_bounds is not None:
-            code = torch.clamp(code, code_bounds[0], code_bounds[1])
         return self.module_.decode(code), code, posterior
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         reconstruction, _, posterior = y_pred
-        return self.criterion_(reconstruction, y_true, posterior)
+        # An ensemble's validation batch is one batch that every member saw.
+        target = y_true.expand_as(reconstruction)
+        return self.criterion_(reconstruction, target, posterior)
 
-    def elementwise_loss(self, x, code_bounds=None, feature_scale=None):
-        """Scoring loss of every entry of ``x``, and the KL term of each row.
+    def encode_rows(self, x):
+        """Codes of the rows of ``x``, one row each: an ensemble's members'
+        codes side by side."""
+        code = self.module_.encode(x)
+        return code if code.dim() == 2 else code.transpose(0, 1).flatten(1)
 
-        The one scoring path: encode once, clamp the codes to
-        ``code_bounds``, decode, and apply the criterion's
-        :meth:`~skae._losses.ReconstructionLoss.scored`. The module must be
-        in evaluation mode.
-        """
-        reconstruction, _, posterior = self.infer(x, code_bounds=code_bounds)
-        return self.criterion_.scored(reconstruction, x, posterior, feature_scale)
+    def decode_rows(self, z):
+        """Reconstructions from rows of :meth:`encode_rows`: an ensemble's
+        members' reconstructions, averaged."""
+        if self.n_members is None:
+            return self.module_.decode(z)
+        blocks = z.view(len(z), self.n_members, -1).transpose(0, 1)
+        return self.module_.decode(blocks).mean(dim=0)
 
-    def per_sample_loss(self, x, code_bounds=None, feature_scale=None):
-        """Scoring loss of each row of ``x``, through the same path.
+    def sample_rows(self, z, members):
+        """Decode prior draws ``z``, row ``i`` by member ``members[i]``."""
+        if self.n_members is None:
+            return self.module_.decode(z)
+        out = None
+        for member in members.unique():
+            rows = members == member
+            decoded = self.module_.members[int(member)].decode(z[rows])
+            if out is None:
+                out = decoded.new_empty((len(z), decoded.shape[1]))
+            out[rows] = decoded
+        return out
+
+    def per_sample_loss(self, x):
+        """Scoring loss of each row of ``x``, the module in evaluation mode.
 
         The mean over features of the elementwise loss, plus the KL term of
         a VAE (the negative ELBO per feature). NaN, from values that
         overflow float32 inside the network, becomes ``inf``: a row the
         model cannot reconstruct is maximally abnormal.
         """
-        reconstruction, _, posterior = self.infer(x, code_bounds=code_bounds)
-        error = self.criterion_.per_sample(reconstruction, x, posterior, feature_scale)
-        return torch.nan_to_num(error, nan=math.inf, posinf=math.inf)
+        reconstruction, _, posterior = self.infer(x)
+        error = self.criterion_.per_sample(reconstruction, x, posterior)
+        return _worst_where_nan(error)
+
+    def gaussian_feature_terms(self, x, error_scale, code_mean, code_whitener, shares):
+        """Each feature's share of the negative log-likelihood of each row.
+
+        The one scoring path of a detector, whose network is read as a
+        nonlinear probabilistic PCA: the data are the decoded codes plus
+        independent noise on each feature, and the codes are Gaussian. The
+        negative log-likelihood (up to constants and a factor 2) is then the
+        elementwise loss divided by each feature's error scale, plus the
+        Mahalanobis distance of the code from the codes' centre. The code
+        term is the squared length of the whitened code; each whitened
+        direction's part goes to the features by ``shares``, so the terms of
+        a row add up to its whole score. An ensemble's terms are averaged
+        over its members. NaN becomes ``inf``, as in :meth:`per_sample_loss`.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            A batch on the net's device, the module in evaluation mode.
+        error_scale : torch.Tensor of shape ([n_members,] 1, n_features)
+            Each feature's typical elementwise loss; float64, as the next.
+        code_mean : torch.Tensor of shape ([n_members,] 1, n_codes)
+            Centre of the codes.
+        code_whitener : torch.Tensor of shape ([n_members,] n_codes, n_codes)
+            A matrix ``L`` with ``L @ L.T`` the codes' precision matrix.
+        shares : torch.Tensor of shape ([n_members,] n_codes, n_features)
+            Each whitened code direction's shares of the features; each row
+            sums to 1.
+
+        Returns
+        -------
+        terms : torch.Tensor of shape (n_samples, n_features)
+            In float64.
+        """
+        reconstruction, code, _ = self.infer(x)
+        target = x.expand_as(reconstruction)
+        elementwise, _ = self.criterion_.scored(reconstruction, target)
+        # In float64: the small batched products below round differently
+        # for rows at different places in a float32 batch, and a row's score
+        # must not depend on its neighbours.
+        elementwise = elementwise.double() / error_scale
+        whitened = (code.double() - code_mean) @ code_whitener
+        terms = elementwise + whitened.square() @ shares
+        if terms.dim() == 3:
+            terms = terms.mean(dim=0)
+        return _worst_where_nan(terms)
 
     def train_step_single(self, batch, **fit_params):
         # skorch's version first sets the training mode, which walks every
@@ -585,12 +697,18 @@ class _AutoencoderNet(NeuralNet):
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            n_rows = len(batch[0])
+            # Rows per member for an ensemble's stacked batches.
+            n_rows = batch[0].shape[-2]
             # One fused in-place op: a third of the cost of `total += loss * n`.
             total.add_(step["loss"].detach(), alpha=n_rows)
             count += n_rows
             self.notify("on_batch_end", batch=batch, training=training, **step)
         self.history.record(prefix + "_loss", (total / count).item())
+
+
+def _worst_where_nan(tensor):
+    """``inf`` where ``tensor`` is NaN or ``inf``: the worst score."""
+    return torch.nan_to_num(tensor, nan=math.inf, posinf=math.inf)
 
 
 def train(net, X, epochs, validation_fraction=None):
@@ -648,6 +766,8 @@ def _check_module(net, X):
     without complaint.
     """
     module = net.module_
+    if isinstance(module, EnsembleModule):
+        module = module.members[0]
     name = type(module).__name__
     if net.variational and not callable(getattr(module, "encode_distribution", None)):
         raise ValueError(

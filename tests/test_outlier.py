@@ -3,6 +3,7 @@ threshold, and PyOD's attributes."""
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 from skae import AutoencoderOutlierDetector
@@ -76,7 +77,7 @@ def test_one_fitted_detector_also_reduces_dimensions(blobs_with_outliers):
     # outlier labels from one model, in one pipeline step.
     pd = pytest.importorskip("pandas")
     X, _ = blobs_with_outliers
-    detector = AutoencoderOutlierDetector(n_components=2, **TINY).fit(X)
+    detector = AutoencoderOutlierDetector(2, n_estimators=1, **TINY).fit(X)
     codes = detector.transform(X)
     assert codes.shape == (len(X), 2)
     assert detector.inverse_transform(codes).shape == X.shape
@@ -85,3 +86,16 @@ def test_one_fitted_detector_also_reduces_dimensions(blobs_with_outliers):
     frame = detector.set_output(transform="pandas").transform(pd.DataFrame(X))
     assert list(frame.columns) == names
     np.testing.assert_allclose(frame.to_numpy(), codes, rtol=1e-5, atol=1e-6)
+
+
+def test_an_ensembles_codes_are_its_members_codes_side_by_side(blobs_with_outliers):
+    X, _ = blobs_with_outliers
+    detector = AutoencoderOutlierDetector(2, n_estimators=3, **TINY).fit(X)
+    codes = detector.transform(X)
+    assert codes.shape == (len(X), 6) and len(detector.get_feature_names_out()) == 6
+    with torch.no_grad():
+        member = detector.net_.module_.members[1]
+        second = member.encode(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(codes[:, 2:4], second, rtol=1e-5, atol=1e-6)
+    # The inverse averages the members' reconstructions.
+    assert detector.inverse_transform(codes).shape == X.shape

@@ -25,6 +25,12 @@ class _Linear(nn.Module):
         self.channels = channels
 
 
+def _network(model):
+    """The fitted torch network, or the first of an ensemble's."""
+    module = model.net_.module_
+    return module.members[0] if hasattr(module, "members") else module
+
+
 @pytest.fixture(params=ESTIMATORS, ids=lambda cls: cls.__name__)
 def estimator(request):
     return request.param(**TINY)
@@ -48,7 +54,7 @@ def test_clone_and_set_params_after_fit(estimator, digits):
     assert estimator.get_params()["n_components"] == 3
     # New parameters take effect at the next fit.
     assert estimator.fit(X).score_samples(X).shape == (60,)
-    assert estimator.net_.module_.encoder[0].out_features == 5
+    assert _network(estimator).encoder[0].out_features == 5
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -63,7 +69,7 @@ def test_module_arguments_in_the_constructor_round_trip(cls, digits):
     model.set_params(module__channels=5)
     assert model.get_params()["module__channels"] == 5
     model.fit(digits[0][:40])
-    assert model.net_.module_.channels == 5
+    assert _network(model).channels == 5
 
 
 def test_module_arguments_take_precedence_over_module_params(digits):
