@@ -39,7 +39,7 @@ def test_wide_sparse_matrix_is_densified_one_batch_at_a_time(monkeypatch):
 
     monkeypatch.setattr(sp.csr_matrix, "toarray", recording_toarray)
     detector = AutoencoderOutlierDetector(
-        hidden_layer_sizes=(16,), max_iter=1, random_state=0
+        hidden_layer_sizes=(16,), max_iter=1, n_estimators=2, random_state=0
     ).fit(X)
     scores = detector.score_samples(X)
     assert scores.shape == (5_000,) and np.all(np.isfinite(scores))
