@@ -10,6 +10,7 @@ import textwrap
 import warnings
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -55,6 +56,17 @@ exit status:
   3  an unexpected error, which is a bug in skae; please report it at
      {ISSUES_URL}
   130  interrupted with Ctrl-C"""
+
+
+def _positive_int(text):
+    """Parse a count of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def _layer_sizes(text):
@@ -324,12 +336,41 @@ def _transform_command(args):
 def _score_command(args):
     _check_output(args.output)
     model, estimator = _load(args.model)
+    detector = isinstance(estimator, AutoencoderOutlierDetector)
+    if (args.pvalues or args.explain) and not detector:
+        raise CommandError(
+            f"{args.model}: --pvalues and --explain need a model from "
+            "skae fit --outlier"
+        )
     frame = _read_for(model, args.data)
     with _model_errors(args.data):
         out = {"score": model.score_samples(frame)}
-        if isinstance(estimator, AutoencoderOutlierDetector):
+        if detector:
             out["label"] = model.predict(frame)
+        if args.pvalues:
+            out["pvalue"] = estimator.pvalues(_before_estimator(model, frame))
+        if args.explain:
+            out.update(_explanations(model, estimator, frame, args.explain))
     write_table(out, args.output, index=frame.index)
+
+
+def _before_estimator(model, frame):
+    """The data as the skae estimator of ``model`` sees it."""
+    return frame if not isinstance(model, Pipeline) else model[:-1].transform(frame)
+
+
+def _explanations(model, estimator, frame, k):
+    """Columns feature_1, feature_score_1, ...: each row's k top features."""
+    scores = estimator.feature_scores(_before_estimator(model, frame))
+    names = np.asarray(frame.columns, dtype=object)
+    top = np.argsort(-scores, axis=1, kind="stable")[:, : min(k, scores.shape[1])]
+    columns = {}
+    for rank in range(top.shape[1]):
+        columns[f"feature_{rank + 1}"] = names[top[:, rank]]
+        columns[f"feature_score_{rank + 1}"] = np.take_along_axis(
+            scores, top[:, rank : rank + 1], axis=1
+        )[:, 0]
+    return columns
 
 
 def _info_command(args):
@@ -476,10 +517,29 @@ def _build_parser():
         _score_command,
         "write each row's outlier score and label",
         "Score each row of DATA with a model from skae fit. Column 'score' is "
-        "minus the reconstruction error (score_samples: lower is more "
-        "abnormal); with an --outlier model, column 'label' is -1 for outliers "
-        "and +1 for inliers (predict).",
-        "example:\n  skae score data.csv --model detector.skops --output scores.csv",
+        "score_samples: minus the reconstruction error of a transformer, minus "
+        "the outlier score of an --outlier model (lower is more abnormal); "
+        "with an --outlier model, column 'label' is -1 for outliers and +1 "
+        "for inliers (predict), --pvalues adds the conformal p-value of each "
+        "row, and --explain K the K features that make it most abnormal.",
+        "examples:\n"
+        "  skae score data.csv --model detector.skops --output scores.csv\n"
+        "  skae score data.csv --model detector.skops --pvalues --explain 3",
+    )
+    score.add_argument(
+        "--pvalues",
+        action="store_true",
+        help="with an --outlier model: add column 'pvalue', the conformal "
+        "p-value of each row (small: unlikely under the training data), "
+        "calibrated on training rows held out of training",
+    )
+    score.add_argument(
+        "--explain",
+        type=_positive_int,
+        metavar="K",
+        help="with an --outlier model: add columns feature_1, "
+        "feature_score_1, ..., feature_K, feature_score_K, the K features "
+        "with the largest share of each row's outlier score (feature_scores)",
     )
     for sub in (transform, score):
         sub.add_argument("data", metavar="DATA", help=_DATA_HELP)

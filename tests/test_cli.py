@@ -319,3 +319,34 @@ def test_console_errors_have_no_traceback(files):
     )
     assert result.returncode == 1
     assert result.stderr == "skae score: error: m.skops: no such model file\n"
+
+
+def test_score_explains_and_gives_pvalues(files, capsys):
+    # Row 0 is pushed far out in column 'c': its explanation names 'c'
+    # first and its p-value is the smallest possible.
+    frame = files["frame"].iloc[:6].copy()
+    frame.loc[0, "c"] += 20
+    data = files["folder"] / "explain.csv"
+    frame.to_csv(data, index=False)
+    status, out, _ = run(
+        capsys, "score", data, "--model", files["detector"], "--pvalues",
+        "--explain", "2",
+    )  # fmt: skip
+    assert status == 0
+    table = pd.read_csv(io.StringIO(out))
+    expected = ["score", "label", "pvalue", "feature_1", "feature_score_1"]
+    assert list(table.columns[:5]) == expected
+    assert list(table.columns[5:]) == ["feature_2", "feature_score_2"]
+    assert table.loc[0, "feature_1"] == "c" and table.loc[0, "label"] == -1
+    assert table["pvalue"].between(0, 1).all()
+    assert table.loc[0, "pvalue"] == table["pvalue"].min()
+    assert (table["feature_score_1"] >= table["feature_score_2"]).all()
+
+
+def test_explain_and_pvalues_need_a_detector(files, capsys):
+    for option in (["--pvalues"], ["--explain", "1"]):
+        status, _, err = run(
+            capsys, "score", files["data"], "--model", files["transformer"], *option
+        )
+        assert status == 1 and err.count("\n") == 1
+        assert "need a model from skae fit --outlier" in err
