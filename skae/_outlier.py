@@ -23,6 +23,11 @@ __all__ = ["AutoencoderOutlierDetector"]
 _CALIBRATION_ENTRIES = 2**20
 _CALIBRATION_ROWS = 10_000
 
+#: Rows of the training sample that the error scales and code Gaussians are
+#: estimated on: plenty for medians and small covariances, and it bounds the
+#: memory of the estimate (rows x networks x features).
+_STATISTICS_ROWS = 4096
+
 #: Share of the rows of every fit and partial_fit call held out of training,
 #: to calibrate the p-values on rows the model never saw.
 _HELD_OUT_SHARE = 0.2
@@ -428,7 +433,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             rng = np.random.default_rng([seed, seen, len(name)])
             setattr(self, name, _reservoir(sample, seen, rows, capacity, rng))
             setattr(self, f"_n{name}_seen", seen + rows.shape[0])
-        self._fit_statistics(self._training_rows)
+        rows = self._training_rows
+        if rows.shape[0] > _STATISTICS_ROWS:
+            rng = np.random.default_rng([seed, self._n_training_rows_seen])
+            rows = rows[np.sort(rng.choice(rows.shape[0], _STATISTICS_ROWS, False))]
+        self._fit_statistics(rows)
         train_errors = self._sample_errors(self._training_rows)
         held_out_errors = self._sample_errors(self._held_out_rows)
         self.calibration_scores_ = np.sort(held_out_errors)
@@ -459,14 +468,14 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             # Rows first, for the batches to be gathered along them.
             return torch.cat([elementwise, code], dim=-1).transpose(0, 1)
 
-        stacked = self._map_batches(X, outputs, np.float64).transpose(1, 0, 2)
+        stacked = self._map_batches(X, outputs, np.float32).transpose(1, 0, 2)
         elementwise, codes = stacked[..., :n_features], stacked[..., n_features:]
         scale = np.median(elementwise, axis=1) / _CHI2_1_MEDIAN
         # A feature the networks reconstruct almost perfectly (a constant
         # one) would get an unbounded weight: at most 1000 times the mean's.
         floor = np.maximum(1e-3 * scale.mean(axis=1, keepdims=True), 1e-12)
         self.error_scale_ = np.maximum(scale, floor)
-        gaussians = [_robust_gaussian(member_codes) for member_codes in codes]
+        gaussians = [_robust_gaussian(member.astype(np.float64)) for member in codes]
         self.code_mean_ = np.array([mean for mean, _ in gaussians])
         self.code_precision_ = np.array([precision for _, precision in gaussians])
         whiteners = np.linalg.cholesky(self.code_precision_)
