@@ -3,11 +3,12 @@
 Outlier detection on digits: reconstruction error scores
 ==========================================================
 
-:class:`~skae.AutoencoderOutlierDetector` flags the samples its autoencoder
-reconstructs worst. We plant mirror images among the digits: each mirrored
-image has ordinary pixel values, only its shape is wrong. Detecting them
-needs a model of what digits look like, which the autoencoder learns and
-per-feature statistics miss. We compare it with
+:class:`~skae.AutoencoderOutlierDetector` flags the samples its
+autoencoders reconstruct worst, or code far from the training data. We
+plant mirror images among the digits: each mirrored image has ordinary
+pixel values, only its shape is wrong. Detecting them needs a model of what
+digits look like, which the autoencoders learn and per-feature statistics
+miss. We compare the detector with
 :class:`~sklearn.ensemble.IsolationForest`.
 """
 
@@ -47,11 +48,15 @@ print(f"{len(X_all)} images, {is_outlier.sum()} of them mirrored")
 # %%
 # Fit both detectors
 # ------------------
-# Both run with their defaults, which for the autoencoder are chosen for
-# outlier detection (a small code, a short training that leaves out the
-# worst-reconstructed samples; see :ref:`outlier_benchmark`).
-# ``contamination=0.05`` tells each detector the expected share of outliers,
-# which sets its threshold ``offset_``. Scores do not depend on it.
+# Both run with their defaults, which for the autoencoder detector are
+# chosen for outlier detection (see :ref:`outlier_benchmark`): like the
+# isolation forest, it averages models that each see 256 random rows, here
+# 10 small autoencoders with a narrow code, trained briefly with a loss that
+# leaves out the worst-reconstructed samples of each batch.
+# ``contamination=0.05`` tells each detector the expected share of
+# outliers, which sets its threshold ``offset_``. Scores do not depend on
+# it; :ref:`sphx_glr_auto_examples_plot_conformal_pvalues.py` sets a
+# threshold by a false-positive rate instead.
 detectors = {
     "Autoencoder": AutoencoderOutlierDetector(contamination=0.05, random_state=0),
     "IsolationForest": IsolationForest(contamination=0.05, random_state=0),
@@ -68,13 +73,15 @@ for name, detector in detectors.items():
 # %%
 # Score distributions and ROC curves
 # ----------------------------------
-# ``score_samples`` is minus the reconstruction error, each pixel's error
-# in units of its mean training error (``error_scaling="mean"``): lower is
-# more abnormal, as for every scikit-learn outlier detector, and
-# ``predict`` returns -1 below the threshold ``offset_``. The histogram
-# shows the error itself, ``-score_samples``, on a log scale, as a few
-# mirrored digits have errors many times the others'; the dashed line is
-# the threshold, ``-offset_``.
+# ``score_samples`` is minus the outlier score, a negative log-likelihood
+# averaged over the ensemble: each pixel's reconstruction error in units of
+# its typical error on the training images, plus the distance of the
+# image's code from the centre of the training codes. Lower is more
+# abnormal, as for every scikit-learn outlier detector, and ``predict``
+# returns -1 below the threshold ``offset_``. The histogram shows the
+# outlier score itself, ``-score_samples``, on a log scale, as a few images
+# score many times the others; the dashed line is the threshold,
+# ``-offset_``.
 autoencoder = detectors["Autoencoder"]
 errors = -autoencoder.score_samples(X_all)
 
@@ -87,9 +94,9 @@ ax_hist.axvline(
     -autoencoder.offset_, color="k", linestyle="--", label="threshold (-offset_)"
 )
 ax_hist.set_xscale("log")
-ax_hist.set_xlabel("reconstruction error, -score_samples (log scale)")
+ax_hist.set_xlabel("outlier score, -score_samples (log scale)")
 ax_hist.set_ylabel("density")
-ax_hist.set_title("Autoencoder reconstruction errors")
+ax_hist.set_title("Autoencoder outlier scores")
 ax_hist.legend()
 
 for name, detector in detectors.items():
@@ -105,11 +112,12 @@ plt.show()
 
 # %%
 # The isolation forest splits on single pixels, and a mirrored digit has
-# common values in every pixel, so many look ordinary to it. The
-# autoencoder compresses each image to 8 numbers (``n_components="auto"``
+# common values in every pixel, so many look ordinary to it. Each
+# autoencoder compresses an image to 8 numbers (``n_components="auto"``
 # takes the square root of the 64 features) that describe digit shapes; a
-# mirrored shape does not fit them and comes back blurred, with a large
-# error.
+# mirrored shape fits them less well and comes back blurred, with a larger
+# error. Neither detector separates the two groups cleanly, as many
+# mirrored digits are ordinary digits.
 #
 # Which mirrored digits does the autoencoder let through at its threshold?
 missed = y[picked][autoencoder.predict(mirrored) == 1]
@@ -120,9 +128,12 @@ for digit, count in enumerate(np.bincount(missed, minlength=10)):
 # Every mirrored 0 and 8 is missed, and most 1s: these digits are nearly
 # symmetric, so their mirror images are ordinary digits that no detector
 # should flag. The threshold flags 5% of all images, as
-# ``contamination=0.05`` asks, so it also catches some badly written
-# digits; ``decision_function`` and ``score_samples`` rank every image, for
-# a threshold of your own.
+# ``contamination=0.05`` asks, and badly written digits take many of those
+# places, so many mirrored images of other digits get through as well;
+# ``decision_function`` and ``score_samples`` rank every image, for a
+# threshold of your own, and ``feature_scores`` tells which pixels make an
+# image abnormal (see
+# :ref:`sphx_glr_auto_examples_plot_outlier_explanations.py`).
 #
 # Scale features before fitting when they are not on one scale like these
 # pixels: networks train poorly on features of very different ranges. Put a

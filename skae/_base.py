@@ -255,17 +255,22 @@ class _BaseAutoencoder(
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components)
-            The codes, in X's float dtype.
+        X_new : ndarray of shape (n_samples, n_features_out)
+            The codes, in X's float dtype: ``n_components_`` columns, or, for
+            a detector's ensemble, its networks' codes side by side
+            (``n_estimators * n_components_`` columns).
         """
         return self._encode(self._validate_fitted_input(X))
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
 
+        An ensemble decodes each network's codes with that network and
+        averages the reconstructions.
+
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
+        X : array-like of shape (n_samples, n_features_out)
             Codes, as returned by :meth:`transform`.
 
         Returns

@@ -202,9 +202,9 @@ DETECTOR_ONLY_PARAMETERS = {
     "n_estimators": """n_estimators : int, default=10
         Number of autoencoders in the ensemble. Each trains on its own
         random sample of the rows, from its own initial weights; the outlier
-        score is their average. Averaging makes the scores stable: on the
-        benchmark data the spread of ROC-AUC across seeds falls from about
-        0.02 with one network to 0.005 with ten, and more change little.""",
+        score is their average. Averaging makes the scores stable across
+        seeds and much less sensitive to the training budget than one
+        network's.""",
     "max_samples": """max_samples : "auto", int or float, default="auto"
         Rows each network trains on, drawn without replacement at every
         ``fit`` or ``partial_fit`` call: ``"auto"`` is ``min(256,
