@@ -457,16 +457,19 @@ class _BaseAutoencoder(
         # and the previous net stays intact should this fit fail.
         net = build_net(spec, state)
         n_seen = len(net.history)
-        X_train, X_held_out = self._hold_out(X, np.random.default_rng([seed, n_seen]))
+        train_rows, held_out_rows = self._hold_out(
+            X.shape[0], np.random.default_rng([seed, n_seen])
+        )
         epochs = 1 if incremental else self.max_iter
         validation = self.validation_fraction if self.early_stopping else None
         n_run, stopped = train(
             net,
             # Row batches of sparse data are sliced from CSR and densified
             # one at a time; the whole matrix never is.
-            X_train.tocsr() if sp.issparse(X_train) else to_tensor(X_train),
+            X.tocsr() if sp.issparse(X) else to_tensor(X),
             epochs,
             None if incremental else validation,
+            rows=train_rows,
         )
         if not (incremental or stopped) and n_run == epochs:
             self._warn_max_iter()
@@ -481,7 +484,7 @@ class _BaseAutoencoder(
         self.loss_curve_ = [row["train_loss"] for row in net.history]
         valid = [-row["valid_loss"] for row in net.history if "valid_loss" in row]
         self.validation_scores_ = valid if self.early_stopping else None
-        self._after_fit(X, X_train, X_held_out, incremental)
+        self._after_fit(X, train_rows, held_out_rows, incremental)
         return self
 
     def _warn_max_iter(self):
@@ -524,11 +527,12 @@ class _BaseAutoencoder(
         ensemble = self._net_spec_["ensemble"]
         return 1 if ensemble is None else ensemble["n_members"]
 
-    def _hold_out(self, X, rng):
-        """Split X into the rows to train on and rows held out of training."""
-        return X, None
+    def _hold_out(self, n_rows, rng):
+        """Indices of the rows to train on and of rows held out of training;
+        None for all rows and for none."""
+        return None, None
 
-    def _after_fit(self, X, X_train, X_held_out, incremental):
+    def _after_fit(self, X, train_rows, held_out_rows, incremental):
         """Hook for what depends on the training data and trained network."""
 
     def _error_function(self):

@@ -413,26 +413,28 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     def _ensemble(self):
         return {"n_members": self.n_estimators, "max_samples": self.max_samples}
 
-    def _hold_out(self, X, rng):
-        n_rows = X.shape[0]
+    def _hold_out(self, n_rows, rng):
         # Rounded at random, so that small partial_fit chunks hold out their
         # share on average; never the only training row.
         n_held = min(int(_HELD_OUT_SHARE * n_rows + rng.random()), n_rows - 1)
         order = rng.permutation(n_rows)
-        return X[np.sort(order[n_held:])], X[np.sort(order[:n_held])]
+        return np.sort(order[n_held:]), np.sort(order[:n_held])
 
-    def _after_fit(self, X, X_train, X_held_out, incremental):
+    def _after_fit(self, X, train_rows, held_out_rows, incremental):
         # A fit starts new samples; partial_fit adds to them. Statistics come
         # from training rows only, so that the held-out rows stay unseen.
         continuing = incremental and hasattr(self, "_training_rows")
         capacity = max(1, min(_CALIBRATION_ROWS, _CALIBRATION_ENTRIES // X.shape[1]))
         seed = self._net_spec_["seed"]
-        for name, rows in [("_training_rows", X_train), ("_held_out_rows", X_held_out)]:
+        for name, rows in [
+            ("_training_rows", train_rows),
+            ("_held_out_rows", held_out_rows),
+        ]:
             seen = getattr(self, f"_n{name}_seen") if continuing else 0
-            sample = getattr(self, name) if continuing else rows[:0]
+            sample = getattr(self, name) if continuing else X[:0]
             rng = np.random.default_rng([seed, seen, len(name)])
-            setattr(self, name, _reservoir(sample, seen, rows, capacity, rng))
-            setattr(self, f"_n{name}_seen", seen + rows.shape[0])
+            setattr(self, name, _reservoir(sample, seen, X, rows, capacity, rng))
+            setattr(self, f"_n{name}_seen", seen + len(rows))
         rows = self._training_rows
         if rows.shape[0] > _STATISTICS_ROWS:
             rng = np.random.default_rng([seed, self._n_training_rows_seen])
@@ -533,23 +535,29 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         return lambda x: terms(x).mean(dim=-1)
 
 
-def _reservoir(sample, n_seen, rows, capacity, rng):
-    """Add ``rows`` to a uniform sample of the ``n_seen`` rows before them.
+def _reservoir(sample, n_seen, X, rows, capacity, rng):
+    """Add the rows ``X[rows]`` to a uniform sample of the ``n_seen`` before.
 
-    Vitter's algorithm R: row ``n_seen + i`` replaces a random slot with
+    Vitter's algorithm R: the ``i``-th new row replaces a random slot with
     probability ``capacity / (n_seen + i + 1)``; rows that fill free slots
-    come first. Works for dense and CSR rows alike.
+    come first. Only the rows kept are copied out of X. Works for dense and
+    CSR rows alike.
     """
-    n_new = rows.shape[0]
+    n_new = len(rows)
     n_free = max(0, min(capacity - sample.shape[0], n_new))
     slots = rng.integers(0, n_seen + np.arange(n_free, n_new) + 1)
     kept = np.flatnonzero(slots < capacity) + n_free
-    if sp.issparse(rows):
-        sample = sp.vstack([sample, rows[:n_free]], format="lil")
+    # Of several new rows drawn for one slot, the last one stays.
+    final = dict(zip(slots[kept - n_free], kept, strict=True))
+    filled = X[rows[:n_free]]
+    if sp.issparse(X):
+        sample = sp.vstack([sample, filled], format="lil")
     else:
-        sample = np.concatenate([sample, rows[:n_free]])
-    for row, slot in zip(kept, slots[kept - n_free], strict=True):
-        sample[slot] = rows[row]
+        sample = np.concatenate([sample, filled])
+    if final:
+        slot_index = np.fromiter(final.keys(), dtype=np.intp)
+        new_rows = X[rows[np.fromiter(final.values(), dtype=np.intp)]]
+        sample[slot_index] = new_rows
     return sample.tocsr() if sp.issparse(sample) else sample
 
 

@@ -351,6 +351,16 @@ class _TensorDataset(Dataset):
         return self.X[i], self.X[i]
 
 
+def _rows_of(dataset):
+    """The training tensor (or CSR matrix) under ``dataset`` and the indices
+    of its rows, None for all; Subsets of Subsets compose."""
+    if not isinstance(dataset, Subset):
+        return dataset.X, None
+    X, rows = _rows_of(dataset.dataset)
+    indices = torch.as_tensor(dataset.indices)
+    return X, indices if rows is None else rows[indices]
+
+
 class _DivergenceCheck(Callback):
     """Stop with a clear error when the training loss is not finite."""
 
@@ -520,7 +530,9 @@ class _AutoencoderNet(NeuralNet):
         return [("epoch_timer", EpochTimer()), ("print_log", _PrintLog())]
 
     def get_dataset(self, X, y=None):
-        return _TensorDataset(X)
+        # A Subset of the rows comes from train(), to train on some rows of
+        # X without copying them.
+        return X if isinstance(X, Dataset) else _TensorDataset(X)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
@@ -528,23 +540,20 @@ class _AutoencoderNet(NeuralNet):
             # Once per call, from the training split: every epoch of the
             # call trains each member on the same rows, as IsolationForest's
             # trees grow on fixed subsamples.
-            rows = train.indices if isinstance(train, Subset) else None
-            n_rows = len(train)
+            _, rows = _rows_of(train)
             generator = torch.Generator().manual_seed(self.seed + len(self.history))
             drawn = draw_member_rows(
-                n_rows, self.n_members, self.max_samples, generator
+                len(train), self.n_members, self.max_samples, generator
             )
-            self.member_rows_ = drawn if rows is None else torch.as_tensor(rows)[drawn]
+            self.member_rows_ = drawn if rows is None else rows[drawn]
         return train, valid
 
     def get_iterator(self, dataset, training=False):
-        indices = None
-        if isinstance(dataset, Subset):
-            dataset, indices = dataset.dataset, torch.as_tensor(dataset.indices)
+        X, indices = _rows_of(dataset)
         if training and self.n_members is not None:
             indices = self.member_rows_
         return TrainingBatches(
-            dataset.X,
+            X,
             indices,
             batch_size=self.batch_size,
             shuffle=training,
@@ -711,7 +720,7 @@ def _worst_where_nan(tensor):
     return torch.nan_to_num(tensor, nan=math.inf, posinf=math.inf)
 
 
-def train(net, X, epochs, validation_fraction=None):
+def train(net, X, epochs, validation_fraction=None, rows=None):
     """Train ``net`` on the tensor ``X`` for up to ``epochs`` epochs.
 
     With ``validation_fraction``, a held-out split decides when to stop and
@@ -719,6 +728,9 @@ def train(net, X, epochs, validation_fraction=None):
     is seeded from ``net.seed`` and the number of epochs already run, and
     its global RNG state restored. The caller keeps ``net`` only when this
     returns: an exception may leave it half trained.
+
+    ``rows``, an array of row indices, trains on those rows of X only,
+    without copying them.
 
     Returns
     -------
@@ -738,8 +750,9 @@ def train(net, X, epochs, validation_fraction=None):
         if validation_fraction is None
         else ValidSplit(validation_fraction, stratified=False, random_state=net.seed)
     )
+    data = X if rows is None else Subset(_TensorDataset(X), rows)
     with _seeded(net.seed + n_done, torch.device(net.device)):
-        net.partial_fit(X, epochs=epochs)
+        net.partial_fit(data, epochs=epochs)
     if net.history and "train_loss" not in net.history[-1]:
         # An interrupt mid-epoch leaves that epoch's row half written.
         del net.history[-1]
