@@ -182,11 +182,12 @@ DETECTOR_PARAMETERS = {
         Rows per training mini-batch of each network.""",
     "max_iter": """max_iter : int, default=25
         Epochs over each network's sample of rows (skorch's
-        ``max_epochs``): with the default 256 rows and batches of 32, 200
-        optimizer steps per network, whatever the number of rows. The short
-        budget is deliberate: trained to convergence, a network learns to
-        reconstruct the outliers it should flag. Reaching ``max_iter``
-        therefore raises no ``ConvergenceWarning``.""",
+        ``max_epochs``): with the default 256-row samples and batches of 32,
+        200 optimizer steps per network however many rows there are (fewer
+        on data of fewer than 256 rows). The short budget is deliberate:
+        trained to convergence, a network learns to reconstruct the
+        outliers it should flag. Reaching ``max_iter`` therefore raises no
+        ``ConvergenceWarning``.""",
 }
 
 #: Parameters only the detector has.
