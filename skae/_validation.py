@@ -32,6 +32,17 @@ def _blocks(X):
         yield X[start : start + step]
 
 
+def _smallest_subnormal(block):
+    """The smallest subnormal magnitude in a float32 block, or inf."""
+    bits = block.view(np.uint32) & np.uint32(0x7FFFFFFF)
+    # 1 to 0x007FFFFF are the subnormals; 0 wraps around to the largest.
+    bits -= np.uint32(1)
+    subnormal = bits < np.uint32(0x007FFFFF)
+    if not subnormal.any():
+        return math.inf
+    return float(np.abs(block[subnormal]).min())
+
+
 def check_float32_range(X):
     """Raise ValueError for values that float32, torch's dtype, cannot hold.
 
@@ -55,14 +66,24 @@ def check_float32_range(X):
     ...
     ValueError: X has non-zero values of magnitude down to 1e-46, ...
     """
-    largest, smallest = 0.0, math.inf
-    for block in _blocks(X):
-        magnitude = np.abs(block)
-        if magnitude.size:
-            largest = max(largest, float(magnitude.max()))
-            nonzero = magnitude[magnitude > 0]
-            if nonzero.size:
-                smallest = min(smallest, float(nonzero.min()))
+    if X.dtype == np.float32:
+        # Already float32: nothing overflows, and only subnormal values need
+        # finding, by their bits (zero exponent, non-zero mantissa), in a
+        # pass that allocates a third less than the magnitudes would.
+        largest = 0.0
+        smallest = min(
+            (_smallest_subnormal(block) for block in _blocks(X)), default=math.inf
+        )
+    else:
+        largest, smallest = 0.0, math.inf
+        for block in _blocks(X):
+            magnitude = np.abs(block)
+            if magnitude.size:
+                largest = max(largest, float(magnitude.max()))
+                smallest = min(
+                    smallest,
+                    float(np.min(magnitude, initial=math.inf, where=magnitude > 0)),
+                )
     if largest > _FLOAT32_MAX:
         raise ValueError(
             f"X has values of magnitude up to {largest:.3g}, beyond float32's "
