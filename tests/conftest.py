@@ -54,8 +54,8 @@ def quick_training(monkeypatch):
     """
     train = skae._base.train
 
-    def short_train(net, X, epochs, validation_fraction=None):
-        return train(net, X, min(epochs, 2), validation_fraction)
+    def short_train(net, X, epochs, *args, **kwargs):
+        return train(net, X, min(epochs, 2), *args, **kwargs)
 
     monkeypatch.setattr(skae._base, "train", short_train)
     threads = torch.get_num_threads()
