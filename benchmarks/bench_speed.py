@@ -35,6 +35,7 @@ import argparse
 import time
 from functools import partial
 
+import torch
 from _contenders import (
     CONTENDERS,
     LeanLoop,
@@ -213,15 +214,22 @@ def bench_inference(contenders, X, repeats, device):
             c.name: (lambda c=c: c.reconstruction_error(X)) for c in contenders
         },
     }
+    names = [c.name for c in contenders]
+    onnx_transform = _onnx_transform(
+        next(c for c in contenders if c.name == Skae.name), X, device
+    )
+    if onnx_transform is not None:
+        methods["transform"][ONNX_NAME] = onnx_transform
+        names.append(ONNX_NAME)
     best = {
         method: interleaved_min(tasks, repeats, device)[0]
         for method, tasks in methods.items()
     }
     rows = []
-    for contender in contenders:
-        row = [contender.name]
+    for name in names:
+        row = [name]
         for method in methods:
-            value = best[method].get(contender.name)
+            value = best[method].get(name)
             row += [value, _ratio(value, best[method][REFERENCE.name])]
         rows.append(row)
     header = ["contender"]
@@ -229,6 +237,32 @@ def bench_inference(contenders, X, repeats, device):
         header += [f"{method} (s)", RATIO]
     ratios = {m: best[m][Skae.name] / best[m][REFERENCE.name] for m in methods}
     return format_table(header, rows), ratios
+
+
+#: The row of skae's transformer exported with skae.onnx, run by onnxruntime.
+ONNX_NAME = "skae, exported to onnxruntime"
+
+
+def _onnx_transform(contender, X, device):
+    """``transform`` of the fitted skae contender through onnxruntime, with
+    as many threads as torch; None without the onnx extra or on a GPU."""
+    try:
+        import onnxruntime
+        import skl2onnx
+
+        import skae.onnx  # noqa: F401  (registers the converters)
+    except ImportError:
+        return None
+    if device.type != "cpu":
+        return None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    exported = skl2onnx.to_onnx(contender.model_, X[:1])
+    session = onnxruntime.InferenceSession(
+        exported.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    name = session.get_inputs()[0].name
+    return lambda: session.run(None, {name: X})[0]
 
 
 def bench_batch_sizes(contenders, X, batch_sizes, repeats, device):
