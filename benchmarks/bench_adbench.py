@@ -25,15 +25,25 @@ Protocol, the same for every method and dataset:
   (``scipy.stats.rankdata``); the table reports the mean rank over the
   datasets run. "skae (untrained)" is ranked against the peers in place of
   skae, and left out of everyone else's ranks.
+- Seed std: for each random method, the standard deviation of its ROC-AUC
+  across the seeds, averaged over the datasets: how much one fit's ranking
+  depends on its seed.
 - Seconds: fit plus scoring, wall clock, averaged over seeds and summed over
   datasets.
 
 ``--untrained`` adds "skae (untrained)": the same default detector with
 every optimizer update disabled. During its ``fit`` the ``step`` method of
-every ``torch.optim.Optimizer`` class is replaced by a no-op, so the network
-keeps its random initial weights while the rest of ``fit`` (the trimmed loss,
-code bounds, error scales, threshold) runs unchanged. The difference between
+every ``torch.optim.Optimizer`` class is replaced by a no-op
+(``skae._testing.optimizer_updates_disabled``), so the networks keep their
+random initial weights while the rest of ``fit`` (the trimmed loss, the error
+scales, the codes' Gaussian, the threshold) runs unchanged. The difference between
 the two rows is what training adds.
+
+``--ablations`` runs the default detector, each of its variants with one
+parameter changed (``ABLATIONS``: no trimming, one network, other sample
+sizes, other training budgets) and IsolationForest for reference: the
+choices behind the defaults, to be run on the ``--dev`` split they were made
+on (the output goes to ``--output``).
 
 Sorted case-insensitively by name, the datasets at even positions (0, 2,
 ...) form the ``--dev`` split and those at odd positions the ``--holdout``
@@ -125,6 +135,29 @@ def skae_untrained(X, seed):
     return -model.score_samples(X)
 
 
+def _skae_with(**params):
+    """The default detector with ``params`` changed: an ablation."""
+
+    def score(X, seed):
+        model = AutoencoderOutlierDetector(random_state=seed, **params)
+        return -model.fit(X).score_samples(X)
+
+    return score
+
+
+#: Variants of the default detector, each with one parameter changed: the
+#: choices behind the defaults (run them with --dev, the split they were
+#: made on). 12 and 125 epochs are 100 and 1,000 optimizer steps.
+ABLATIONS = {
+    "skae (trim_fraction=0)": {"trim_fraction": 0.0},
+    "skae (n_estimators=1)": {"n_estimators": 1},
+    "skae (max_samples=128)": {"max_samples": 128},
+    "skae (max_samples=1024)": {"max_samples": 1024},
+    "skae (max_iter=12)": {"max_iter": 12},
+    "skae (max_iter=125)": {"max_iter": 125},
+}
+
+
 def isolation_forest(X, seed):
     return -IsolationForest(random_state=seed).fit(X).score_samples(X)
 
@@ -168,6 +201,7 @@ METHODS = {
     "ECOD": (pyod_ecod, False),
     "KNN": (pyod_knn, False),
     "PyOD PCA": (pyod_pca, False),
+    **{name: (_skae_with(**params), True) for name, params in ABLATIONS.items()},
 }
 PYOD_METHODS = ("PyOD AutoEncoder", "ECOD", "KNN", "PyOD PCA")
 #: Methods that get the raw data because they standardise it themselves.
@@ -183,8 +217,13 @@ def pyod_available():
 
 
 def default_methods(untrained=False):
-    """Names of the methods run by default: all but the untrained variant."""
-    names = [name for name in METHODS if name != "skae (untrained)" or untrained]
+    """Names of the methods run by default: skae and its peers, and the
+    untrained variant if asked for."""
+    names = [
+        name
+        for name in METHODS
+        if not name.startswith("skae ") or (untrained and name == "skae (untrained)")
+    ]
     if not pyod_available():
         names = [name for name in names if name not in PYOD_METHODS]
     return names
@@ -283,6 +322,19 @@ def summarise(records, metric):
         dataset: {name: float(np.mean(values)) for name, values in row.items()}
         for dataset, row in cells.items()
     }
+
+
+def seed_spread(records, method):
+    """Mean over datasets of the standard deviation of ``method``'s ROC-AUC
+    across seeds: how much a result depends on the seed. ``None`` for a
+    method run once per dataset."""
+    cells = {}
+    for record in records:
+        if record["method"] == method:
+            cells.setdefault(record["dataset"], []).append(record["roc_auc"])
+    if max(len(values) for values in cells.values()) < 2:
+        return None
+    return float(np.mean([np.std(values) for values in cells.values()]))
 
 
 def mean_ranks(table):
@@ -401,6 +453,14 @@ def markdown(records, title):
         for part, datasets in _parts(table):
             rows += _summary_rows(table, datasets, part)
         if label == "ROC-AUC":
+            spreads = [seed_spread(records, m) for m in methods]
+            rows.append(
+                [
+                    "**seed std**",
+                    "",
+                    *("—" if v is None else f"{v:.3f}" for v in spreads),
+                ]
+            )
             rows.append(
                 [
                     "**seconds**",
@@ -446,6 +506,12 @@ def main(argv=None):
         action="store_true",
         help='add "skae (untrained)": skae with optimizer updates disabled',
     )
+    parser.add_argument(
+        "--ablations",
+        action="store_true",
+        help="run skae and its variants with one parameter changed (ABLATIONS), "
+        "and IsolationForest for reference, instead of all the peers",
+    )
     args = parser.parse_args(argv)
     device = setup(args)
     available = sorted(
@@ -464,6 +530,8 @@ def main(argv=None):
     if not datasets:
         raise SystemExit(f"No datasets to run in {args.data}.")
     methods = args.methods or default_methods(args.untrained)
+    if args.ablations:
+        methods = ["skae", *ABLATIONS, "IsolationForest"]
     seeds = list(range(1 if args.quick else args.seeds))
 
     start = time.perf_counter()

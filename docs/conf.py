@@ -12,6 +12,7 @@ the build goes on without those links instead of failing.
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 from skae import __version__
@@ -23,7 +24,11 @@ copyright = "the skae developers"
 release = __version__
 version = ".".join(release.split(".")[:2])
 
+# docs/_ext: the directive that shows committed benchmark outputs.
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
 extensions = [
+    "benchmark_results",
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",

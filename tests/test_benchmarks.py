@@ -52,6 +52,7 @@ def benchmarks():
     try:
         import _contenders
         import _harness
+        import bench_adbench
         import bench_memory
         import bench_outliers
         import bench_profile
@@ -59,6 +60,7 @@ def benchmarks():
         import bench_speed
 
         yield argparse.Namespace(
+            adbench=bench_adbench,
             contenders=_contenders,
             harness=_harness,
             memory=bench_memory,
@@ -74,6 +76,16 @@ def benchmarks():
         _harness.setup(
             argparse.Namespace(threads=None, clock="wall", quick=False, device="cpu")
         )
+
+
+def benchmarks_data_present():
+    """Whether ../shared/data/adbench holds the ADBench datasets."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_adbench
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return (bench_adbench.DATA / "glass.npz").is_file()
 
 
 def _results(path, script):
@@ -331,3 +343,67 @@ def test_readme_quotes_no_measurement():
     amounts = re.findall(r"\d+(?:\.\d+)?\s?(?:%|ms|s|MiB|GiB)(?!\w)", text)
     assert set(ratios) <= {"1.1x"}, ratios
     assert set(amounts) <= {"5 %"}, amounts
+
+
+# %% bench_adbench.py --------------------------------------------------------------
+
+
+def _records(methods):
+    """Fake results of ``methods`` on one dev and one holdout dataset."""
+    records = []
+    for dataset, base in (("glass", 0.7), ("WBC", 0.8)):
+        for rank, method in enumerate(methods):
+            records.append(
+                {
+                    "dataset": dataset,
+                    "method": method,
+                    "seed": 0,
+                    "roc_auc": base - 0.05 * rank,
+                    "ap": 0.5,
+                    "seconds": 1.0 + rank,
+                    "non_finite": 0,
+                }
+            )
+    return records
+
+
+def test_bench_adbench_tables_splits_and_targets(benchmarks):
+    # Means and ranks per split, and the verdicts on the holdout split.
+    methods = ["skae", "IsolationForest", "PyOD AutoEncoder", "skae (untrained)"]
+    text = benchmarks.adbench.markdown(_records(methods), "## title")
+    for row in ("**mean (dev)**", "**mean rank (holdout)**", "**seconds**"):
+        assert row in text
+    assert "### Targets on the holdout split" in text
+    assert "- met: mean ROC-AUC ahead of every peer: skae 0.800" in text
+    assert "- met: seconds no more than PyOD AutoEncoder's" in text
+    # The untrained variant is ranked in skae's place, not among the peers.
+    ranks = benchmarks.adbench.mean_ranks(
+        {"d": {"skae": 0.9, "IF": 0.8, "skae (x)": 0.7}}
+    )
+    assert ranks == {"skae": 1.0, "IF": 2.0, "skae (x)": 2.0}
+
+
+def test_bench_adbench_seed_spread(benchmarks):
+    # The spread across seeds, averaged over datasets; none for one seed.
+    records = [
+        {"dataset": d, "method": "skae", "roc_auc": auc}
+        for d, auc in (("a", 0.6), ("a", 0.8), ("b", 0.5), ("b", 0.5))
+    ]
+    assert benchmarks.adbench.seed_spread(records, "skae") == pytest.approx(0.05)
+    assert benchmarks.adbench.seed_spread(records[::2], "skae") is None
+
+
+def test_bench_adbench_ablations_are_the_detector_with_one_change(benchmarks):
+    for name, params in benchmarks.adbench.ABLATIONS.items():
+        assert len(params) == 1 and name.startswith("skae (")
+        assert name in benchmarks.adbench.METHODS
+
+
+@pytest.mark.skipif(
+    not benchmarks_data_present(), reason="the ADBench datasets are not present"
+)
+def test_bench_adbench_runs_on_a_dataset(benchmarks):
+    adbench = benchmarks.adbench
+    records = adbench.run(["glass"], ["skae", "skae (untrained)", "LOF"], [0], log=None)
+    assert {r["method"] for r in records} == {"skae", "skae (untrained)", "LOF"}
+    assert all(0 <= r["roc_auc"] <= 1 for r in records)
