@@ -6,6 +6,7 @@ import torch
 from sklearn.datasets import load_digits
 
 import skae._base
+from skae._testing import optimizer_updates_disabled
 
 #: Settings that make a fit take a fraction of a second, for API tests
 #: that do not judge what the network learned.
@@ -22,6 +23,30 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--untrained",
+        action="store_true",
+        help="disable every optimizer update for the whole run: each test "
+        "that claims a model learned something must then fail",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _untrained(request):
+    """With ``--untrained``, every network keeps its initial weights.
+
+    Session-scoped, so that it also covers the models that module-scoped
+    fixtures train. A check of the tests, not of skae: ``python -m pytest
+    --untrained`` lists the tests that depend on training.
+    """
+    if request.config.getoption("--untrained"):
+        with optimizer_updates_disabled():
+            yield
+    else:
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -80,16 +80,27 @@ def test_ranks_real_outliers_first_where_training_must_help(dataset, floor):
     assert untrained < floor
 
 
-def test_the_code_term_flags_a_far_point_on_the_learned_surface():
-    # Inliers on a line, and a point far out on the same line: it is
-    # reconstructed well, but its code is far from the training codes, so
-    # the Mahalanobis part of the score flags it.
+def test_the_code_term_flags_a_far_point_on_the_line():
+    # Inliers on a line, and a point far out on the same line: its code is
+    # far from the training codes, so the Mahalanobis part of the score,
+    # computed here from the fitted Gaussians, flags it on its own. (Its
+    # reconstruction error is large too: tanh saturates beyond the training
+    # range. This tests the code term, not what training adds.)
     rng = np.random.RandomState(0)
     X = np.outer(rng.uniform(-1, 1, 300), [1.0, 2.0, -1.0]) / 2
     X += 0.01 * rng.normal(size=X.shape)
     detector = AutoencoderOutlierDetector(random_state=0).fit(X)
+
+    def code_term(rows):
+        codes = detector.transform(rows).reshape(len(rows), detector.n_estimators, -1)
+        diff = codes - detector.code_mean_
+        squared = np.einsum("nmi,mij,nmj->n", diff, detector.code_precision_, diff)
+        return squared / detector.n_estimators / X.shape[1]
+
     far = np.array([[3.0, 6.0, -3.0]])
-    assert -detector.score_samples(far)[0] > 5 * detector.decision_scores_.max()
+    # Measured: 623 for the far point, at most 5.3 for a training row.
+    assert code_term(far)[0] > 50 * code_term(X).max()
+    assert -detector.score_samples(far)[0] >= code_term(far)[0]
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +126,7 @@ def test_scores_are_stable_across_seeds():
         )
         for s in range(4)
     ]
-    assert np.ptp(aucs) < 0.05
+    assert np.ptp(aucs) < 0.05 and min(aucs) > 0.85
 
 
 def test_auto_n_components_resolved_without_changing_the_parameter(blobs):
